@@ -1,0 +1,39 @@
+# Hierarchical Radon: the two front-door commands are `make book` and `make test`.
+# Both create .venv (Python 3.11) and install requirements.txt the first time.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# No progress bars in builds and tests (radon_utils.sampling reads this).
+export RADON_PROGRESS := 0
+
+.PHONY: help setup book test data sweep clean
+
+help:
+	@echo "make book   set up .venv, execute every chapter and build the HTML book"
+	@echo "make test   set up .venv and run every test (unit tests + every chapter under nbval)"
+	@echo "make data   rebuild data/radon.csv from the raw survey files in data/raw/"
+	@echo "make clean  remove the built book and caches"
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed, found " + sys.version.split()[0] + " at " + sys.executable + ": install 3.11 or run make PYTHON=/path/to/python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build .
+	@echo "The book is ready: open file://$(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+data: $(STAMP)
+	$(BIN)/python -m radon_utils.derive --raw data/raw --out data/radon.csv
+
+clean:
+	rm -rf _build .pytest_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Helpers shared by the chapters of *Hierarchical Radon*: data, model factory, sampling, plots."""

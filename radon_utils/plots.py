@@ -1,0 +1,95 @@
+"""The book's figure style and the plots that more than one chapter draws."""
+
+from __future__ import annotations
+
+import arviz as az
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+
+#: One colour per role across the whole book (Okabe-Ito palette, safe for colour-blind readers).
+COLORS = {
+    "centered": "#D55E00",  # vermillion
+    "noncentered": "#0072B2",  # blue
+    "exact": "#000000",  # black: the exact posterior
+    "divergent": "#009E73",  # bluish green: divergent transitions
+    "data": "#777777",  # grey: observations
+    "map": "#CC79A7",  # reddish purple: the MAP estimate
+}
+
+#: How each parameterization is named in legends.
+LABELS = {"centered": "centered", "noncentered": "non-centered", "exact": "exact posterior"}
+
+
+def set_style() -> None:
+    """Apply the book's plotting style (call once at the top of a chapter)."""
+    sns.set_theme(context="notebook", style="whitegrid", font_scale=0.95)
+    plt.rcParams.update(
+        {
+            "figure.dpi": 100,
+            "savefig.dpi": 120,
+            "figure.figsize": (7.0, 4.0),
+            "figure.facecolor": "white",
+            "axes.titleweight": "bold",
+            "axes.titlesize": "medium",
+        }
+    )
+
+
+def plot_funnel(
+    idata: az.InferenceData,
+    county: str,
+    *,
+    color: str,
+    ax: plt.Axes | None = None,
+    coordinate: str = "b",
+    show_divergences: bool = True,
+    label: str | None = None,
+) -> plt.Axes:
+    """Scatter one county's slope (``coordinate`` ``"b"``, or ``"z_b"`` when non-centered)
+    against ``log(sigma_b)``, with divergent draws marked.
+
+    The shape shows the funnel: a wide mouth for large ``sigma_b`` and a narrow neck near zero.
+    """
+    ax = ax or plt.gca()
+    post = idata.posterior
+    x = post[coordinate].sel(county=county).to_numpy().ravel()
+    y = np.log(post["sigma_b"].to_numpy().ravel())
+    ax.scatter(x, y, s=6, alpha=0.35, color=color, linewidths=0, label=label or "draws")
+    n_div = 0
+    if show_divergences:
+        diverging = idata.sample_stats["diverging"].to_numpy().ravel().astype(bool)
+        n_div = int(diverging.sum())
+        if n_div:
+            ax.scatter(
+                x[diverging],
+                y[diverging],
+                s=18,
+                marker="x",
+                color=COLORS["divergent"],
+                linewidths=1.2,
+                label=f"divergent ({n_div})",
+            )
+    symbol = "b" if coordinate == "b" else "z_b"
+    ax.set_xlabel(rf"${symbol}$ for {county.title()} County")
+    ax.set_ylabel(r"$\log \sigma_b$")
+    ax.legend(loc="lower right", frameon=True)
+    return ax
+
+
+def plot_sigma_b_density(
+    idata: az.InferenceData,
+    *,
+    color: str,
+    label: str,
+    ax: plt.Axes | None = None,
+    log_scale: bool = True,
+) -> plt.Axes:
+    """Kernel density of the posterior draws of ``sigma_b`` (on a log axis by default,
+    so that the region near zero, where the funnel's neck is, stays visible)."""
+    ax = ax or plt.gca()
+    draws = idata.posterior["sigma_b"].to_numpy().ravel()
+    sns.kdeplot(x=draws, ax=ax, color=color, label=label, log_scale=log_scale, fill=False, linewidth=2)
+    ax.set_xlabel(r"$\sigma_b$")
+    ax.set_ylabel("density")
+    return ax

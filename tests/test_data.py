@@ -1,0 +1,131 @@
+"""load_radon finds, reads and checks the radon table; make data rebuilds it byte for byte."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radon_utils.data import RadonDataError, find_radon_csv, load_radon, validate_radon
+from radon_utils.derive import derive_radon, main as derive_main
+
+ROOT = Path(__file__).resolve().parents[1]
+CSV = ROOT / "data" / "radon.csv"
+
+
+def test_the_table_has_the_survey_figures(radon):
+    assert len(radon) == 919
+    assert radon["county"].nunique() == 85
+    assert int(radon["floor"].sum()) == 153
+    assert radon["log_radon"].mean() == pytest.approx(1.26478, abs=5e-6)
+
+
+def test_county_codes_number_counties_alphabetically(radon):
+    pairs = radon[["county", "county_code"]].drop_duplicates().sort_values("county_code")
+    assert pairs["county_code"].tolist() == list(range(85))
+    assert pairs["county"].tolist() == sorted(pairs["county"])
+
+
+def test_log_radon_is_log_of_activity_plus_a_tenth():
+    raw = pd.read_csv(CSV)
+    np.testing.assert_allclose(raw["log_radon"], np.log(raw["radon"] + 0.1))
+    assert (raw["radon"] == 0).sum() == 3
+
+
+def test_make_data_rebuilds_the_committed_csv_byte_for_byte(tmp_path):
+    out = tmp_path / "radon.csv"
+    derive_main(["--raw", str(ROOT / "data" / "raw"), "--out", str(out)])
+    assert out.read_bytes() == CSV.read_bytes()
+
+
+def test_the_derivation_serves_any_state():
+    dakota = derive_radon(ROOT / "data/raw/srrs2.dat", ROOT / "data/raw/cty.dat", state="ND")
+    assert (dakota["state"] == "ND").all()
+    assert dakota["county_code"].max() + 1 == dakota["county"].nunique()
+    assert np.isfinite(dakota["log_uranium"]).all()
+
+
+def test_an_unknown_state_is_refused_with_the_known_ones():
+    with pytest.raises(ValueError, match="no homes for state 'XX'.*MN"):
+        derive_radon(ROOT / "data/raw/srrs2.dat", ROOT / "data/raw/cty.dat", state="XX")
+
+
+def test_the_table_is_found_from_an_explicit_path_the_environment_or_the_working_directory(
+    tmp_path, monkeypatch
+):
+    monkeypatch.delenv("RADON_DATA", raising=False)
+    assert find_radon_csv(CSV) == CSV
+    monkeypatch.chdir(ROOT / "chapters")
+    assert find_radon_csv() == CSV
+    monkeypatch.setenv("RADON_DATA", str(tmp_path / "elsewhere.csv"))
+    assert find_radon_csv() == tmp_path / "elsewhere.csv"
+
+
+def test_no_table_above_the_working_directory_says_how_to_fix_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("RADON_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RadonDataError, match="could not find data/radon.csv.*make data"):
+        load_radon()
+
+
+def test_a_missing_file_says_how_to_rebuild_it(tmp_path):
+    with pytest.raises(RadonDataError, match="does not exist.*make data"):
+        load_radon(tmp_path / "nothing.csv")
+
+
+def test_an_empty_file_is_refused(tmp_path):
+    empty = tmp_path / "radon.csv"
+    empty.write_text("")
+    with pytest.raises(RadonDataError, match="is empty"):
+        load_radon(empty)
+
+
+def test_a_header_without_rows_is_refused(tmp_path):
+    headers = tmp_path / "radon.csv"
+    headers.write_text("county,county_code,floor,log_radon,log_uranium\n")
+    with pytest.raises(RadonDataError, match="has no rows"):
+        load_radon(headers)
+
+
+def _write_broken(tmp_path, radon, change) -> Path:
+    broken = radon.copy()
+    broken = change(broken)
+    path = tmp_path / "radon.csv"
+    broken.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.drop(columns="floor"), "lacks the column.*floor"),
+        (lambda d: d.assign(log_radon=d["log_radon"].where(d.index != 7)), r"missing values in: log_radon \(1\)"),
+        (lambda d: d.assign(floor=d["floor"].astype(object).where(d.index != 3, "upstairs")), "non-numeric value 'upstairs' in column 'floor'"),
+        (lambda d: d.assign(floor=d["floor"].where(d.index != 5, 9)), r"floor values \[9\].*0 \(basement\) or 1"),
+        (lambda d: d.assign(county_code=d["county_code"].where(d.index != 0, 42)), "county and county_code disagree"),
+    ],
+    ids=["missing column", "missing value", "non-numeric", "floor outside 0/1", "county and code disagree"],
+)
+def test_malformed_tables_are_refused_with_the_file_and_the_problem(tmp_path, radon, change, message):
+    path = _write_broken(tmp_path, radon, change)
+    with pytest.raises(RadonDataError, match=message) as error:
+        load_radon(path)
+    assert str(path) in str(error.value)
+    assert "make data" in str(error.value)
+
+
+def test_radon_data_error_is_a_value_error():
+    assert issubclass(RadonDataError, ValueError)
+
+
+def test_validation_accepts_a_subset_of_counties(radon):
+    subset = validate_radon(radon[radon["county_code"].isin([3, 10, 40])])
+    assert subset.index.tolist() == list(range(len(subset)))
+
+
+def test_the_figures_in_the_data_readme_hold(radon):
+    homes = radon.groupby("county").size()
+    first_floor = radon.groupby("county")["floor"].sum()
+    assert (homes.min(), homes.median(), homes.max(), homes.idxmax()) == (1, 5, 116, "ST LOUIS")
+    assert ((first_floor == 0).sum(), (first_floor == 1).sum()) == (25, 25)
+    assert (radon["floor"] == 0).sum() == 766

@@ -1,0 +1,77 @@
+"""sample(): the book's sampling defaults, reproducible, with divergences recorded."""
+
+import numpy as np
+import pytest
+
+from radon_utils.diagnostics import count_divergences, fit_summary
+from radon_utils.models import build_model
+from radon_utils.sampling import sample, show_progress
+
+
+@pytest.fixture(scope="module")
+def model(radon):
+    return build_model(radon, "noncentered")
+
+
+@pytest.fixture(scope="module")
+def short_run(model):
+    return sample(model, seed=11, draws=60, tune=100, chains=2, progressbar=False)
+
+
+def test_sample_returns_posterior_draws_by_chain_and_county(short_run):
+    post = short_run.posterior
+    assert post.sizes["chain"] == 2 and post.sizes["draw"] == 60
+    assert post["b"].dims == ("chain", "draw", "county")
+    assert "ST LOUIS" in post["b"].coords["county"].values
+
+
+def test_sample_records_divergences_after_warm_up(short_run):
+    diverging = short_run.sample_stats["diverging"]
+    assert diverging.shape == (2, 60)
+    assert count_divergences(short_run) == int(diverging.to_numpy().sum())
+
+
+def test_the_same_seed_gives_the_same_draws_and_another_seed_does_not(model, short_run):
+    again = sample(model, seed=11, draws=60, tune=100, chains=2, progressbar=False)
+    other = sample(model, seed=12, draws=60, tune=100, chains=2, progressbar=False)
+    np.testing.assert_array_equal(again.posterior["sigma_b"], short_run.posterior["sigma_b"])
+    assert not np.array_equal(other.posterior["sigma_b"], short_run.posterior["sigma_b"])
+
+
+def test_pymcs_own_nuts_is_available_with_the_same_output(model):
+    idata = sample(model, seed=3, draws=20, tune=30, chains=1, sampler="pymc", progressbar=False)
+    assert idata.posterior.sizes["draw"] == 20
+    assert "diverging" in idata.sample_stats
+
+
+def test_fit_summary_reports_the_books_numbers(short_run):
+    summary = fit_summary(short_run)
+    assert set(summary) == {"divergences", "ess_sigma_b", "max_rhat", "sigma_b_mean", "sigma_b_min"}
+    assert 0 < summary["sigma_b_min"] <= summary["sigma_b_mean"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"sampler": "metropolis"}, "unknown sampler 'metropolis'; use one of 'nutpie', 'pymc'"),
+        ({"target_accept": 1.2}, "target_accept must lie strictly between 0 and 1"),
+        ({"draws": 0}, "draws must be a positive whole number"),
+        ({"chains": 2.5}, "chains must be a positive whole number"),
+        ({"tune": -1}, "tune must be a whole number >= 0"),
+    ],
+)
+def test_bad_settings_are_refused_before_any_work(model, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        sample(model, seed=1, **kwargs)
+
+
+def test_progress_bars_show_for_a_person_and_hide_in_builds(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("RADON_PROGRESS", raising=False)
+    assert show_progress()
+    monkeypatch.setenv("CI", "true")
+    assert not show_progress()
+    monkeypatch.setenv("RADON_PROGRESS", "1")
+    assert show_progress()
+    monkeypatch.setenv("RADON_PROGRESS", "0")
+    assert not show_progress()
