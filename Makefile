@@ -13,6 +13,7 @@ export RADON_PROGRESS := 0
 help:
 	@echo "make book   set up .venv, execute every chapter and build the HTML book"
 	@echo "make test   set up .venv and run every test (unit tests + every chapter under nbval)"
+	@echo "make sweep  fit both models over 20 seeds and rewrite data/seed_sweep.csv"
 	@echo "make data   rebuild data/radon.csv from the raw survey files in data/raw/"
 	@echo "make clean  remove the built book and caches"
 
@@ -37,3 +38,6 @@ data: $(STAMP)
 clean:
 	rm -rf _build .pytest_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print -exec rm -rf {} +
+
+sweep: $(STAMP)
+	$(BIN)/python -m radon_utils.sweep --out data/seed_sweep.csv
