@@ -7,14 +7,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # No progress bars in builds and tests (radon_utils.sampling reads this).
 export RADON_PROGRESS := 0
+# Strict: a failing cell, a warning or a dangling reference fails the build (tests/test_build.py).
+JB_BUILD := $(BIN)/jupyter-book build -W -n --keep-going
 
-.PHONY: help setup book test data sweep clean
+.PHONY: help setup book test data sweep clean linkcheck jb-build-command
 
 help:
 	@echo "make book   set up .venv, execute every chapter and build the HTML book"
 	@echo "make test   set up .venv and run every test (unit tests + every chapter under nbval)"
 	@echo "make sweep  fit both models over 20 seeds and rewrite data/seed_sweep.csv"
 	@echo "make data   rebuild data/radon.csv from the raw survey files in data/raw/"
+	@echo "make linkcheck  check the external links (needs the internet)"
 	@echo "make clean  remove the built book and caches"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -26,17 +29,27 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/jupyter-book build .
+	$(JB_BUILD) .
 	@echo "The book is ready: open file://$(CURDIR)/_build/html/index.html"
 
+# The browser check (tests/test_site.py) reads the built book, so the tests build it first.
 test: $(STAMP)
+	$(JB_BUILD) .
 	$(BIN)/python -m pytest
 
 data: $(STAMP)
 	$(BIN)/python -m radon_utils.derive --raw data/raw --out data/radon.csv
 
+# External links need the internet: run by hand, not in CI.
+linkcheck: $(STAMP)
+	$(BIN)/jupyter-book build . --builder linkcheck
+
+# The exact build command, for tests/test_build.py.
+jb-build-command:
+	@echo $(JB_BUILD)
+
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build .pytest_cache .jupyter_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print -exec rm -rf {} +
 
 sweep: $(STAMP)

@@ -1,0 +1,68 @@
+"""The book build is strict: a failing cell or a dangling reference fails it."""
+
+import json
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _build_command() -> list[str]:
+    """The Makefile's own build command, so the test checks what `make book` runs."""
+    out = subprocess.run(["make", "-s", "--no-print-directory", "jb-build-command"], cwd=ROOT, check=True, capture_output=True, text=True)
+    command = shlex.split(out.stdout.strip())
+    command[0] = str(ROOT / command[0])
+    return command
+
+
+def _tiny_book(tmp_path: Path, page_source: str) -> Path:
+    """A copy of the book's configuration with one notebook chapter holding ``page_source``."""
+    book = tmp_path / "book"
+    book.mkdir()
+    for name in ("_config.yml", "references.bib"):
+        shutil.copy(ROOT / name, book / name)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: page\n")
+    (book / "intro.md").write_text("# A tiny book\n\nIt has one page.\n")
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "# A page\n\nSee {ref}`fig-nowhere` if the source says so."},
+            {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": page_source},
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (book / "page.ipynb").write_text(json.dumps(notebook))
+    return book
+
+
+@pytest.mark.parametrize(
+    ("source", "reference", "expected"),
+    [
+        ("raise RuntimeError('a cell that fails')", False, "RuntimeError"),
+        ("print('fine')", True, "fig-nowhere"),
+    ],
+    ids=["failing cell", "dangling reference"],
+)
+def test_the_strict_build_fails_on(tmp_path, source, reference, expected):
+    book = _tiny_book(tmp_path, source)
+    page = json.loads((book / "page.ipynb").read_text())
+    if not reference:
+        page["cells"][0]["source"] = "# A page\n"
+        (book / "page.ipynb").write_text(json.dumps(page))
+    result = subprocess.run([*_build_command(), str(book)], capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0, "the strict build passed a broken book"
+    assert expected in result.stdout + result.stderr
+
+
+def test_the_same_strict_build_passes_a_sound_book(tmp_path):
+    book = _tiny_book(tmp_path, "print('fine')")
+    page = json.loads((book / "page.ipynb").read_text())
+    page["cells"][0]["source"] = "# A page\n"
+    (book / "page.ipynb").write_text(json.dumps(page))
+    result = subprocess.run([*_build_command(), str(book)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
