@@ -10,13 +10,14 @@ export RADON_PROGRESS := 0
 # Strict: a failing cell, a warning or a dangling reference fails the build (tests/test_build.py).
 JB_BUILD := $(BIN)/jupyter-book build -W -n --keep-going
 
-.PHONY: help setup book test data sweep clean linkcheck jb-build-command
+.PHONY: help setup book test data sweep clean linkcheck jb-build-command bench
 
 help:
 	@echo "make book   set up .venv, execute every chapter and build the HTML book"
 	@echo "make test   set up .venv and run every test (unit tests + every chapter under nbval)"
 	@echo "make sweep  fit both models over 20 seeds and rewrite data/seed_sweep.csv"
 	@echo "make data   rebuild data/radon.csv from the raw survey files in data/raw/"
+	@echo "make bench  measure samplers, chapters and builds; writes bench/RESULTS.md"
 	@echo "make linkcheck  check the external links (needs the internet)"
 	@echo "make clean  remove the built book and caches"
 
@@ -54,3 +55,7 @@ clean:
 
 sweep: $(STAMP)
 	$(BIN)/python -m radon_utils.sweep --out data/seed_sweep.csv
+
+# Speed report (bench/RESULTS.md); run it on a quiet machine, it takes a while.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
