@@ -10,6 +10,8 @@ import pandas as pd
 
 #: Columns the book needs; ``data/radon.csv`` has a few more (see ``data/README.md``).
 REQUIRED_COLUMNS = ("county", "county_code", "floor", "log_radon", "log_uranium")
+#: Columns the radon model reads (``build_model`` checks only these).
+MODEL_COLUMNS = ("county", "county_code", "floor", "log_radon")
 NUMERIC_COLUMNS = ("county_code", "floor", "log_radon", "log_uranium")
 
 #: Where the table sits inside the repository.
@@ -46,17 +48,22 @@ def find_radon_csv(path: str | os.PathLike | None = None, start: str | os.PathLi
     )
 
 
-def validate_radon(data: pd.DataFrame, source: str = "the radon table") -> pd.DataFrame:
-    """Check that ``data`` has the book's columns with sane values; return it with a clean index.
+def validate_radon(
+    data: pd.DataFrame,
+    source: str = "the radon table",
+    required: tuple[str, ...] = REQUIRED_COLUMNS,
+) -> pd.DataFrame:
+    """Check that ``data`` has the ``required`` columns with sane values; return it with a clean index.
 
     Raises :class:`RadonDataError` naming ``source``, the problem and the fix.
     """
     if len(data) == 0:
         raise RadonDataError(f"{source} has no rows; {_REBUILD_HINT}")
-    missing = [col for col in REQUIRED_COLUMNS if col not in data.columns]
+    missing = [col for col in required if col not in data.columns]
     if missing:
         raise RadonDataError(f"{source} lacks the column(s) {', '.join(missing)}; {_REBUILD_HINT}")
-    for col in NUMERIC_COLUMNS:
+    numeric = [col for col in NUMERIC_COLUMNS if col in required]
+    for col in numeric:
         values = pd.to_numeric(data[col], errors="coerce")
         bad = values.isna() & data[col].notna()
         if bad.any():
@@ -65,12 +72,12 @@ def validate_radon(data: pd.DataFrame, source: str = "the radon table") -> pd.Da
                 f"{source} has a non-numeric value {data[col].iloc[row]!r} in column {col!r} "
                 f"(row {row}); {_REBUILD_HINT}"
             )
-    holes = data[list(REQUIRED_COLUMNS)].isna().sum()
+    holes = data[list(required)].isna().sum()
     if holes.any():
         where = ", ".join(f"{col} ({n})" for col, n in holes.items() if n)
         raise RadonDataError(f"{source} has missing values in: {where}; {_REBUILD_HINT}")
     data = data.reset_index(drop=True).copy()
-    for col in NUMERIC_COLUMNS:
+    for col in numeric:
         data[col] = pd.to_numeric(data[col])
     if not data["floor"].isin([0, 1]).all():
         odd = sorted({v.item() if hasattr(v, "item") else v for v in data["floor"].unique()} - {0, 1})

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from .data import validate_radon
+from .data import MODEL_COLUMNS, validate_radon
 from .priors import Prior, resolve_priors
 
 #: The two ways of writing the same model.
@@ -32,7 +32,7 @@ def build_model(
         raise ValueError(
             f"unknown parameterization {parameterization!r}; use one of {', '.join(map(repr, PARAMETERIZATIONS))}"
         )
-    data = validate_radon(data)
+    data = validate_radon(data, source="the data passed to build_model", required=MODEL_COLUMNS)
     prior = resolve_priors(priors)
     # Number the counties present 0..K-1 in code order, so a subset of counties works too.
     codes, county_index = np.unique(data["county_code"].to_numpy(), return_inverse=True)
