@@ -85,6 +85,8 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    # Generous: a busy two-core machine (CI) renders long pages with MathJax slowly.
+    page.set_default_timeout(120_000)
     yield page
     context.close()
 
