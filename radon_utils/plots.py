@@ -77,19 +77,38 @@ def plot_funnel(
     return ax
 
 
-def plot_sigma_b_density(
-    idata: az.InferenceData,
+def plot_log_sigma_b_histogram(
+    draws: np.ndarray,
+    edges: np.ndarray,
     *,
     color: str,
-    label: str,
+    label: str | None,
     ax: plt.Axes | None = None,
-    log_scale: bool = True,
+    **style,
 ) -> plt.Axes:
-    """Kernel density of the posterior draws of ``sigma_b`` (on a log axis by default,
-    so that the region near zero, where the funnel's neck is, stays visible)."""
+    """Step histogram of draws of ``sigma_b`` as a density of ``log10(sigma_b)``, on a log axis.
+
+    ``edges`` are bin edges in ``sigma_b`` (use ``np.geomspace``, so bins are even on the log axis).
+    A histogram, not a kernel density: a kernel's bandwidth, set by the long tail towards zero,
+    would flatten the peak.
+    """
     ax = ax or plt.gca()
-    draws = idata.posterior["sigma_b"].to_numpy().ravel()
-    sns.kdeplot(x=draws, ax=ax, color=color, label=label, log_scale=log_scale, fill=False, linewidth=2)
-    ax.set_xlabel(r"$\sigma_b$")
-    ax.set_ylabel("density")
+    counts, _ = np.histogram(np.ravel(draws), bins=edges)
+    heights = counts / (max(counts.sum(), 1) * np.diff(np.log10(edges)))
+    ax.stairs(heights, edges, color=color, label=label, linewidth=style.pop("linewidth", 1.8), **style)
+    ax.set_xscale("log")
+    ax.set_xlabel(r"$\sigma_b$ (log scale)")
+    ax.set_ylabel(r"posterior density of $\log_{10}\sigma_b$")
+    return ax
+
+
+def plot_exact_log_sigma_b(exact, grid: np.ndarray, *, ax: plt.Axes | None = None, **style) -> plt.Axes:
+    """The exact posterior of ``sigma_b`` (a ``radon_utils.exact.ExactPosterior``) as a density of
+    ``log10(sigma_b)`` at the ``sigma_b`` values ``grid``, in the book's colour for the exact answer."""
+    ax = ax or plt.gca()
+    _, density = exact.density("sigma_b", at=grid)
+    # A density in sigma_b becomes one in log10(sigma_b) when multiplied by sigma_b * ln(10).
+    style = {"color": COLORS["exact"], "linestyle": "--", "linewidth": 1.5, "label": LABELS["exact"]} | style
+    ax.plot(grid, density * grid * np.log(10), **style)
+    ax.set_xscale("log")
     return ax
