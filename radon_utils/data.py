@@ -27,25 +27,36 @@ class RadonDataError(ValueError):
     """The radon table is missing or malformed; the message says what is wrong and how to fix it."""
 
 
+def find_file(
+    relative: Path,
+    path: str | os.PathLike | None = None,
+    env_var: str | None = None,
+    start: str | os.PathLike | None = None,
+    hint: str = _REBUILD_HINT,
+) -> Path:
+    """Return where a repository file is: ``path`` if given, else ``$env_var`` if set, else the
+    first ``relative`` found walking up from ``start`` (the working directory by default).
+
+    Never looks at the installed package's location: Binder and pip install a copy elsewhere.
+    """
+    if path is not None:
+        return Path(path)
+    if env_var and os.environ.get(env_var):
+        return Path(os.environ[env_var])
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / relative).exists():
+            return folder / relative
+    raise RadonDataError(f"could not find {relative} in {here} or any folder above it; run from inside the repository, or {hint}")
+
+
 def find_radon_csv(path: str | os.PathLike | None = None, start: str | os.PathLike | None = None) -> Path:
     """Return the path of the radon table.
 
     In order: ``path`` if given, else ``$RADON_DATA`` if set, else the first
     ``data/radon.csv`` found walking up from ``start`` (the working directory by default).
     """
-    if path is not None:
-        return Path(path)
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR])
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / RELATIVE_PATH
-        if candidate.is_file():
-            return candidate
-    raise RadonDataError(
-        f"could not find {RELATIVE_PATH} in {here} or any folder above it; run from inside the "
-        f"repository, pass load_radon(path=...), or {_REBUILD_HINT}"
-    )
+    return find_file(RELATIVE_PATH, path, ENV_VAR, start, hint=f"pass load_radon(path=...), or {_REBUILD_HINT}")
 
 
 def validate_radon(

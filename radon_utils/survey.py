@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import MODEL_COLUMNS, RadonDataError, validate_radon
+from .data import MODEL_COLUMNS, RadonDataError, find_file, validate_radon
 from .derive import RADON_OFFSET, _read_stripped
 
 #: Where the raw files sit inside the repository.
@@ -87,18 +87,9 @@ def find_raw_dir(path: str | os.PathLike | None = None, start: str | os.PathLike
     In order: ``path`` if given, else ``$RADON_RAW`` if set, else the first ``data/raw``
     holding ``srrs2.dat`` found walking up from ``start`` (the working directory by default).
     """
-    if path is not None:
-        return Path(path)
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR])
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / RELATIVE_RAW_DIR / SURVEY_FILE).is_file():
-            return folder / RELATIVE_RAW_DIR
-    raise RadonDataError(
-        f"could not find {RELATIVE_RAW_DIR / SURVEY_FILE} in {here} or any folder above it; run "
-        f"from inside the repository, or {_RAW_HINT}"
-    )
+    if path is not None or os.environ.get(ENV_VAR):
+        return find_file(RELATIVE_RAW_DIR, path, ENV_VAR, start, hint=_RAW_HINT)
+    return find_file(RELATIVE_RAW_DIR / SURVEY_FILE, start=start, hint=_RAW_HINT).parent
 
 
 def _read_raw(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
