@@ -94,7 +94,9 @@ def page(browser):
 def _open(page, url: str):
     response = page.goto(url, wait_until="load")
     assert response is not None and response.ok, f"{url} answered {response and response.status}"
-    page.wait_for_load_state("networkidle")
+    # Wait for what a reader waits for: every image decoded and MathJax done typesetting.
+    page.wait_for_function("Array.from(document.images).every(img => img.complete)")
+    page.evaluate("() => (window.MathJax && MathJax.startup && MathJax.startup.promise) || null")
     return page
 
 
