@@ -139,24 +139,24 @@ def test_an_empty_survey_file_is_refused(tmp_path):
         load_survey(tmp_path)
 
 
-def test_a_non_numeric_activity_names_the_file_column_and_row(tmp_path):
+def _raw_copy_with(tmp_path, field: int, value: str):
+    """A copy of the raw files in ``tmp_path`` whose first home has ``value`` in field ``field``."""
     lines = (RAW / "srrs2.dat").read_text().splitlines()
     fields = lines[1].split(",")
-    fields[18] = "   abc"
+    fields[field] = value
     lines[1] = ",".join(fields)
     (tmp_path / "srrs2.dat").write_text("\n".join(lines) + "\n")
     (tmp_path / "cty.dat").write_bytes((RAW / "cty.dat").read_bytes())
+
+
+def test_a_non_numeric_activity_names_the_file_column_and_row(tmp_path):
+    _raw_copy_with(tmp_path, 18, "   abc")
     with pytest.raises(RadonDataError, match=r"srrs2\.dat has a missing or non-numeric value 'abc' in column 'activity' \(data row 1\)"):
         load_survey(tmp_path)
 
 
 def test_an_unknown_floor_code_is_refused(tmp_path):
-    lines = (RAW / "srrs2.dat").read_text().splitlines()
-    fields = lines[1].split(",")
-    fields[7] = "7"
-    lines[1] = ",".join(fields)
-    (tmp_path / "srrs2.dat").write_text("\n".join(lines) + "\n")
-    (tmp_path / "cty.dat").write_bytes((RAW / "cty.dat").read_bytes())
+    _raw_copy_with(tmp_path, 7, "7")
     with pytest.raises(RadonDataError, match=r"floor codes \[7\]"):
         load_survey(tmp_path)
 
