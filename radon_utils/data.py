@@ -63,16 +63,17 @@ def validate_radon(
     data: pd.DataFrame,
     source: str = "the radon table",
     required: tuple[str, ...] = REQUIRED_COLUMNS,
+    hint: str = _REBUILD_HINT,
 ) -> pd.DataFrame:
     """Check that ``data`` has the ``required`` columns with sane values; return it with a clean index.
 
-    Raises :class:`RadonDataError` naming ``source``, the problem and the fix.
+    Raises :class:`RadonDataError` naming ``source``, the problem and ``hint``, how to fix it.
     """
     if len(data) == 0:
-        raise RadonDataError(f"{source} has no rows; {_REBUILD_HINT}")
+        raise RadonDataError(f"{source} has no rows; {hint}")
     missing = [col for col in required if col not in data.columns]
     if missing:
-        raise RadonDataError(f"{source} lacks the column(s) {', '.join(missing)}; {_REBUILD_HINT}")
+        raise RadonDataError(f"{source} lacks the column(s) {', '.join(missing)}; {hint}")
     numeric = [col for col in NUMERIC_COLUMNS if col in required]
     for col in numeric:
         values = pd.to_numeric(data[col], errors="coerce")
@@ -81,19 +82,19 @@ def validate_radon(
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise RadonDataError(
                 f"{source} has a non-numeric value {data[col].iloc[row]!r} in column {col!r} "
-                f"(row {row}); {_REBUILD_HINT}"
+                f"(row {row}); {hint}"
             )
     holes = data[list(required)].isna().sum()
     if holes.any():
         where = ", ".join(f"{col} ({n})" for col, n in holes.items() if n)
-        raise RadonDataError(f"{source} has missing values in: {where}; {_REBUILD_HINT}")
+        raise RadonDataError(f"{source} has missing values in: {where}; {hint}")
     data = data.reset_index(drop=True).copy()
     for col in numeric:
         data[col] = pd.to_numeric(data[col])
     if not data["floor"].isin([0, 1]).all():
         odd = sorted({v.item() if hasattr(v, "item") else v for v in data["floor"].unique()} - {0, 1})
         raise RadonDataError(
-            f"{source} has floor values {odd}; floor must be 0 (basement) or 1 (first floor); {_REBUILD_HINT}"
+            f"{source} has floor values {odd}; floor must be 0 (basement) or 1 (first floor); {hint}"
         )
     data["floor"] = data["floor"].astype(int)
     data["county_code"] = data["county_code"].astype(int)
@@ -103,7 +104,7 @@ def validate_radon(
         example = ", ".join(f"{c}={k}" for c, k in clash.head(4).itertuples(index=False))
         raise RadonDataError(
             f"{source}: county and county_code disagree (each county must have exactly one code "
-            f"and each code one county; e.g. {example}); {_REBUILD_HINT}"
+            f"and each code one county; e.g. {example}); {hint}"
         )
     return data
 

@@ -32,7 +32,12 @@ def build_model(
         raise ValueError(
             f"unknown parameterization {parameterization!r}; use one of {', '.join(map(repr, PARAMETERIZATIONS))}"
         )
-    data = validate_radon(data, source="the data passed to build_model", required=MODEL_COLUMNS)
+    data = validate_radon(
+        data,
+        source="the data passed to build_model",
+        required=MODEL_COLUMNS,
+        hint="pass a table like load_radon() returns (see data/README.md for the columns)",
+    )
     prior = resolve_priors(priors)
     # Number the counties present 0..K-1 in code order, so a subset of counties works too.
     codes, county_index = np.unique(data["county_code"].to_numpy(), return_inverse=True)

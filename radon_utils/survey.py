@@ -232,7 +232,9 @@ def load_survey(raw_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     survey = homes[homes["drop_reason"].isna()].drop(columns="drop_reason").reset_index(drop=True)
     areas = sorted(survey["state_county"].unique())
     survey["county_code"] = survey["state_county"].map({area: code for code, area in enumerate(areas)})
-    validate_radon(model_table(survey), source=f"the survey table derived from {folder}", required=MODEL_COLUMNS)
+    validate_radon(
+        model_table(survey), source=f"the survey table derived from {folder}", required=MODEL_COLUMNS, hint=_RAW_HINT
+    )
     return survey[COLUMNS]
 
 

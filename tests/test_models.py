@@ -109,3 +109,10 @@ def test_a_subset_of_counties_gets_its_own_compact_index(radon):
     model = build_model(subset)
     assert list(model.coords["county"]) == ["AITKIN", "HENNEPIN", "ST LOUIS"]
     assert model["county_index"].get_value().max() == 2
+
+
+def test_bad_data_for_build_model_says_what_table_to_pass(radon):
+    from radon_utils.data import RadonDataError
+
+    with pytest.raises(RadonDataError, match="the data passed to build_model lacks the column.*floor.*like load_radon"):
+        build_model(radon.drop(columns="floor"))
