@@ -37,8 +37,7 @@ def timed(args: list[str], cwd: Path, env: dict | None = None) -> float:
 
 
 def bench_samplers(seeds: list[int]) -> list[dict]:
-    rows = run_json([sys.executable, "bench/samplers.py", "--seeds", *map(str, seeds)])
-    return rows
+    return run_json([sys.executable, "bench/samplers.py", "--seeds", *map(str, seeds)])
 
 
 def bench_chapters(repeats: int) -> list[dict]:

@@ -16,7 +16,7 @@ import pandas as pd
 from .data import load_radon
 from .diagnostics import fit_summary
 from .models import PARAMETERIZATIONS, build_model
-from .sampling import DEFAULT_DRAWS, DEFAULT_TARGET_ACCEPT, DEFAULT_TUNE, sample
+from .sampling import DEFAULT_TARGET_ACCEPT, sample
 
 #: Columns of the sweep file, in order.
 COLUMNS = ["seed", "parameterization", "divergences", "ess_sigma_b", "max_rhat", "sigma_b_mean", "sigma_b_min"]
@@ -42,7 +42,7 @@ def run_sweep(
     rows = []
     for seed in seeds:
         for parameterization, model in models.items():
-            idata = sample(model, seed=seed, target_accept=target_accept, draws=DEFAULT_DRAWS, tune=DEFAULT_TUNE)
+            idata = sample(model, seed=seed, target_accept=target_accept)
             rows.append({"seed": seed, "parameterization": parameterization} | fit_summary(idata))
     return rounded(pd.DataFrame(rows, columns=COLUMNS))
 
