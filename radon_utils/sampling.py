@@ -8,6 +8,8 @@ import weakref
 import arviz as az
 import pymc as pm
 
+from .fit_cache import cached_fit
+
 #: Samplers :func:`sample` can use. nutpie is the default: on this model it samples
 #: several times faster than PyMC's own NUTS once compiled (see ``bench/RESULTS.md``).
 SAMPLERS = ("nutpie", "pymc")
@@ -50,12 +52,17 @@ def sample(
     target_accept: float = DEFAULT_TARGET_ACCEPT,
     sampler: str = "nutpie",
     progressbar: bool | None = None,
+    cache: bool = True,
 ) -> az.InferenceData:
     """Draw ``chains x draws`` posterior samples of ``model`` with NUTS after ``tune`` warm-up steps.
 
     Returns ArviZ ``InferenceData`` with ``posterior`` and ``sample_stats`` (including
     ``diverging``). nutpie prints no divergence warnings: count them from
     ``idata.sample_stats.diverging``. The same ``seed`` gives the same draws.
+
+    A fit already made with the same model, settings and seed (in this or another chapter) is
+    read back from disk instead of sampled again (see :mod:`radon_utils.fit_cache`); pass
+    ``cache=False`` to sample regardless, e.g. to time it.
     """
     if sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {sampler!r}; use one of {', '.join(map(repr, SAMPLERS))}")
@@ -70,29 +77,34 @@ def sample(
         progressbar = show_progress()
     cores = min(chains, os.cpu_count() or 1)
 
-    if sampler == "nutpie":
-        import nutpie
+    settings = {"sampler": sampler, "seed": seed, "draws": draws, "tune": tune, "chains": chains,
+                "cores": cores, "target_accept": target_accept}
 
-        return nutpie.sample(
-            compile_nutpie(model),
+    def draw() -> az.InferenceData:
+        if sampler == "nutpie":
+            import nutpie
+
+            return nutpie.sample(
+                compile_nutpie(model),
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                seed=seed,
+                target_accept=target_accept,
+                save_warmup=False,
+                progress_bar=progressbar,
+            )
+        return pm.sample(
+            model=model,
             draws=draws,
             tune=tune,
             chains=chains,
             cores=cores,
-            seed=seed,
+            random_seed=seed,
             target_accept=target_accept,
-            save_warmup=False,
-            progress_bar=progressbar,
+            progressbar=progressbar,
+            compute_convergence_checks=False,
         )
-    return pm.sample(
-        model=model,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores,
-        random_seed=seed,
-        target_accept=target_accept,
-        progressbar=progressbar,
-        compute_convergence_checks=False,
-    )
 
+    return cached_fit(model, settings, draw) if cache else draw()

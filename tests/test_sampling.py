@@ -75,3 +75,21 @@ def test_progress_bars_show_for_a_person_and_hide_in_builds(monkeypatch):
     assert show_progress()
     monkeypatch.setenv("RADON_PROGRESS", "0")
     assert not show_progress()
+
+
+def test_a_stored_fit_is_read_back_as_the_very_same_fit_without_sampling(model, short_run, tmp_path, monkeypatch):
+    monkeypatch.setenv("RADON_FIT_CACHE", str(tmp_path))
+    first = sample(model, seed=11, draws=60, tune=100, chains=2, progressbar=False)
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("sampled again although the fit was stored")
+
+    monkeypatch.setattr("nutpie.sample", no_sampling)
+    again = sample(model, seed=11, draws=60, tune=100, chains=2, progressbar=False)
+    for fit in (first, again):  # the same draws as the uncached short_run, same types
+        for group in ("posterior", "sample_stats"):
+            for name, values in short_run[group].items():
+                np.testing.assert_array_equal(fit[group][name], values)
+                assert fit[group][name].dtype == values.dtype
+    with pytest.raises(AssertionError, match="sampled again"):
+        sample(model, seed=11, draws=60, tune=100, chains=2, progressbar=False, cache=False)

@@ -1,0 +1,116 @@
+"""Keep finished fits on disk, so that a chapter does not sample again what another chapter sampled.
+
+Chapters 2, 3 and 4 all fit the centered model with the same seed, and chapters 4, 5 and 6 the
+non-centered one; each fit costs a compilation of several seconds. :func:`radon_utils.sampling.sample`
+stores every fit under a key made of everything that decides its draws: the model's log density
+and deterministics (their graph, data and coordinates), the sampler and its settings, the seed,
+the source of ``radon_utils.sampling`` and the versions of the packages that sample. The same key
+gives the same draws (NUTS here is reproducible by seed), so a stored fit is exactly the fit that
+sampling again would give; change anything in that list and the key changes.
+
+Where: ``$RADON_FIT_CACHE`` if set (a folder, or ``0``/``off`` to keep nothing), else ``_build/fits``
+in the repository (found by walking up from the working directory to ``_config.yml``). ``make clean``
+empties it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import io
+import logging
+import os
+import pickle
+import platform
+import tempfile
+from collections.abc import Callable, Mapping
+from importlib.metadata import version
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pymc as pm
+import pytensor
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Constant
+from pytensor.graph.traversal import ancestors
+
+#: Environment variable naming the folder; ``0``, ``off``, ``false`` or ``no`` turn the cache off.
+ENV_VAR = "RADON_FIT_CACHE"
+OFF = ("0", "off", "false", "no")
+#: The packages whose version is part of every key.
+PACKAGES = ("pymc", "pytensor", "nutpie", "numba", "numpy", "arviz", "xarray")
+
+log = logging.getLogger(__name__)
+
+
+def cache_dir(start: str | os.PathLike | None = None) -> Path | None:
+    """The folder fits are kept in, or None when the cache is off or no repository is found."""
+    setting = os.environ.get(ENV_VAR)
+    if setting is not None:
+        return None if setting.strip().lower() in OFF else Path(setting)
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_config.yml").exists() and (folder / "radon_utils").is_dir():
+            return folder / "_build" / "fits"
+    return None
+
+
+def model_fingerprint(model: pm.Model) -> str:
+    """A hash of what the sampler sees and stores: the log density and the deterministics (their
+    graph, every constant and data value in it), the coordinates and the initial values."""
+    outputs = [model.logp(), *model.replace_rvs_by_values(model.deterministics)]
+    digest = hashlib.sha256()
+    text = io.StringIO()
+    pytensor.printing.debugprint(outputs, file=text, print_type=True)
+    digest.update(text.getvalue().encode())
+    for var in ancestors(outputs):
+        if isinstance(var, Constant):
+            digest.update(np.ascontiguousarray(var.data).tobytes())
+        elif isinstance(var, SharedVariable):
+            value = var.get_value(borrow=True)
+            if isinstance(value, np.ndarray):
+                digest.update(np.ascontiguousarray(value).tobytes())
+    coords = sorted((name, [str(v) for v in values]) for name, values in model.coords.items())
+    dims = sorted((name, tuple(d or () for d in dims)) for name, dims in model.named_vars_to_dims.items())
+    initvals = sorted((rv.name, repr(value)) for rv, value in model.rvs_to_initial_values.items())
+    digest.update(repr((coords, dims, initvals)).encode())
+    return digest.hexdigest()
+
+
+def fit_key(model: pm.Model, settings: Mapping[str, object]) -> str:
+    """The key of a fit of ``model`` with the sampler ``settings`` (seed, draws, sampler...)."""
+    from . import sampling
+
+    parts = {
+        "model": model_fingerprint(model),
+        "settings": sorted((k, repr(v)) for k, v in settings.items()),
+        "sampling_source": hashlib.sha256(inspect.getsource(sampling).encode()).hexdigest(),
+        "versions": [(p, version(p)) for p in PACKAGES] + [("python", platform.python_version())],
+        "machine": platform.machine(),
+    }
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def cached_fit(model: pm.Model, settings: Mapping[str, object], fit: Callable[[], az.InferenceData]) -> az.InferenceData:
+    """Return the stored fit of ``model`` with ``settings``; without one, run ``fit()`` and store it."""
+    folder = cache_dir()
+    if folder is None:
+        return fit()
+    path = folder / f"{fit_key(model, settings)}.pkl"
+    if path.exists():
+        try:
+            with path.open("rb") as stored:
+                idata = pickle.load(stored)
+            if isinstance(idata, az.InferenceData):
+                log.info("reusing the fit stored in %s", path)
+                return idata
+        except Exception as error:  # a truncated or foreign file: sample again and replace it
+            log.warning("ignoring the unreadable stored fit %s (%s)", path, error)
+    idata = fit()
+    folder.mkdir(parents=True, exist_ok=True)
+    # Write beside, then rename: chapters executed side by side never read half a file.
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as tmp:
+        pickle.dump(idata, tmp, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp.name, path)
+    return idata
