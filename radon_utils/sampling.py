@@ -13,6 +13,7 @@ from .fit_cache import cached_fit
 #: Samplers :func:`sample` can use. nutpie is the default: on this model it samples
 #: several times faster than PyMC's own NUTS once compiled (see ``bench/RESULTS.md``).
 SAMPLERS = ("nutpie", "pymc")
+DEFAULT_SAMPLER = "nutpie"
 
 DEFAULT_CHAINS = 4
 DEFAULT_DRAWS = 1000
@@ -50,7 +51,7 @@ def sample(
     tune: int = DEFAULT_TUNE,
     chains: int = DEFAULT_CHAINS,
     target_accept: float = DEFAULT_TARGET_ACCEPT,
-    sampler: str = "nutpie",
+    sampler: str = DEFAULT_SAMPLER,
     progressbar: bool | None = None,
     cache: bool = True,
 ) -> az.InferenceData:
