@@ -34,7 +34,9 @@ def run_json(args: list[str], env: dict | None = None) -> object:
 def timed(args: list[str], cwd: Path, env: dict | None = None) -> float:
     """Seconds a command takes; it must succeed."""
     start = time.perf_counter()
-    subprocess.run(args, cwd=cwd, check=True, capture_output=True, text=True, env=env)
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed in {cwd}:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
     return time.perf_counter() - start
 
 

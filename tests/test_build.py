@@ -1,6 +1,7 @@
 """The book build is strict: a failing cell or a dangling reference fails it."""
 
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -66,3 +67,35 @@ def test_the_same_strict_build_passes_a_sound_book(tmp_path):
     (book / "page.ipynb").write_text(json.dumps(page))
     result = subprocess.run([*_build_command(), str(book)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def _tiny_book_with_makefile(tmp_path: Path, page_source: str) -> Path:
+    """A tiny book laid out like ours (its one chapter in chapters/), with our Makefile and .venv."""
+    book = _tiny_book(tmp_path, page_source)
+    page = json.loads((book / "page.ipynb").read_text())
+    page["cells"][0]["source"] = "# A page\n"
+    (book / "chapters").mkdir()
+    (book / "chapters" / "page.ipynb").write_text(json.dumps(page))
+    (book / "page.ipynb").unlink()
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/page\n")
+    shutil.copy(ROOT / "Makefile", book / "Makefile")
+    for name in ("requirements.txt", "pyproject.toml"):
+        shutil.copy2(ROOT / name, book / name)  # keeps their times, so the installed .venv counts as current
+    (book / ".venv").symlink_to(ROOT / ".venv")
+    return book
+
+
+def test_make_book_runs_the_chapters_before_the_build_and_the_build_reuses_their_outputs(tmp_path):
+    book = _tiny_book_with_makefile(tmp_path, "print('fine')")
+    result = subprocess.run(["make", "book"], cwd=book, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "chapters/page.ipynb: Using cached notebook" in result.stdout + result.stderr
+    assert (book / "_build" / "html" / "chapters" / "page.html").exists()
+
+
+def test_make_book_fails_on_a_failing_chapter_with_its_traceback(tmp_path):
+    book = _tiny_book_with_makefile(tmp_path, "raise RuntimeError('a chapter that fails')")
+    result = subprocess.run(["make", "book"], cwd=book, capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0, "make book passed a book whose chapter fails"
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # the traceback comes in colour
+    assert "RuntimeError: a chapter that fails" in plain
