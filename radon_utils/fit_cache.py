@@ -108,9 +108,16 @@ def cached_fit(model: pm.Model, settings: Mapping[str, object], fit: Callable[[]
         except Exception as error:  # a truncated or foreign file: sample again and replace it
             log.warning("ignoring the unreadable stored fit %s (%s)", path, error)
     idata = fit()
-    folder.mkdir(parents=True, exist_ok=True)
-    # Write beside, then rename: chapters executed side by side never read half a file.
-    with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as tmp:
-        pickle.dump(idata, tmp, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp.name, path)
+    partial = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Write beside, then rename: chapters executed side by side never read half a file.
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as tmp:
+            partial = Path(tmp.name)
+            pickle.dump(idata, tmp, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+    except OSError as error:  # a read-only or full disk costs the next chapter time, not this one its fit
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+        log.warning("could not store the fit in %s (%s); set %s=off to stop trying", folder, error, ENV_VAR)
     return idata

@@ -104,3 +104,12 @@ def test_the_default_folder_is_build_fits_in_the_repository(monkeypatch, tmp_pat
     monkeypatch.delenv(ENV_VAR, raising=False)
     assert cache_dir(start=ROOT / "chapters") == ROOT / "_build" / "fits"
     assert cache_dir(start=tmp_path) is None, "outside the repository nothing is stored"
+
+
+def test_a_folder_that_cannot_be_written_still_returns_the_fit(centered, tmp_path, monkeypatch):
+    blocker = tmp_path / "a file, not a folder"
+    blocker.write_text("")
+    monkeypatch.setenv(ENV_VAR, str(blocker / "fits"))
+    fit = CountingFit()
+    idata = cached_fit(centered, SETTINGS, fit)
+    assert fit.calls == 1 and "sigma_b" in idata.posterior
