@@ -57,7 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--model", choices=sorted({m for m, _ in RUNS}), required=True)
-    parser.add_argument("--sampler", choices=("nutpie", "pymc"), required=True)
+    parser.add_argument("--sampler", choices=sorted({s for _, s in RUNS}), required=True)
     args = parser.parse_args()
     if (args.model, args.sampler) not in RUNS:
         parser.error(f"no benchmark of {args.model} with {args.sampler}; choose one of {RUNS}")

@@ -1,6 +1,6 @@
 """Keep finished fits on disk, so that a chapter does not sample again what another chapter sampled.
 
-Chapters 2, 3 and 4 all fit the centered model with the same seed, and chapters 4, 5 and 6 the
+Chapters 2, 3 and 4 all fit the centered model with the same seed, and chapters 4 and 5 the
 non-centered one; each fit costs a compilation of several seconds. :func:`radon_utils.sampling.sample`
 stores every fit under a key made of everything that decides its draws: the model's log density
 and deterministics (their graph, data and coordinates), the sampler and its settings, the seed,

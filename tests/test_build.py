@@ -20,24 +20,27 @@ def _build_command() -> list[str]:
     return command
 
 
-def _tiny_book(tmp_path: Path, page_source: str) -> Path:
-    """A copy of the book's configuration with one notebook chapter holding ``page_source``."""
+def _tiny_book(tmp_path: Path, page_source: str, reference: bool = False, folder: str = "") -> Path:
+    """A copy of the book's configuration with one notebook chapter holding ``page_source``, in
+    ``folder`` (e.g. ``chapters``); with ``reference``, its text points at a figure that does not exist."""
     book = tmp_path / "book"
-    book.mkdir()
+    (book / folder).mkdir(parents=True)
     for name in ("_config.yml", "references.bib"):
         shutil.copy(ROOT / name, book / name)
-    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: page\n")
+    page = f"{folder}/page" if folder else "page"
+    (book / "_toc.yml").write_text(f"format: jb-book\nroot: intro\nchapters:\n  - file: {page}\n")
     (book / "intro.md").write_text("# A tiny book\n\nIt has one page.\n")
+    heading = "# A page\n\nSee {ref}`fig-nowhere` if the source says so." if reference else "# A page\n"
     notebook = {
         "cells": [
-            {"cell_type": "markdown", "metadata": {}, "source": "# A page\n\nSee {ref}`fig-nowhere` if the source says so."},
+            {"cell_type": "markdown", "metadata": {}, "source": heading},
             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": page_source},
         ],
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
         "nbformat": 4,
         "nbformat_minor": 5,
     }
-    (book / "page.ipynb").write_text(json.dumps(notebook))
+    (book / f"{page}.ipynb").write_text(json.dumps(notebook))
     return book
 
 
@@ -50,11 +53,7 @@ def _tiny_book(tmp_path: Path, page_source: str) -> Path:
     ids=["failing cell", "dangling reference"],
 )
 def test_the_strict_build_fails_on(tmp_path, source, reference, expected):
-    book = _tiny_book(tmp_path, source)
-    page = json.loads((book / "page.ipynb").read_text())
-    if not reference:
-        page["cells"][0]["source"] = "# A page\n"
-        (book / "page.ipynb").write_text(json.dumps(page))
+    book = _tiny_book(tmp_path, source, reference)
     result = subprocess.run([*_build_command(), str(book)], capture_output=True, text=True, timeout=600)
     assert result.returncode != 0, "the strict build passed a broken book"
     assert expected in result.stdout + result.stderr
@@ -62,22 +61,13 @@ def test_the_strict_build_fails_on(tmp_path, source, reference, expected):
 
 def test_the_same_strict_build_passes_a_sound_book(tmp_path):
     book = _tiny_book(tmp_path, "print('fine')")
-    page = json.loads((book / "page.ipynb").read_text())
-    page["cells"][0]["source"] = "# A page\n"
-    (book / "page.ipynb").write_text(json.dumps(page))
     result = subprocess.run([*_build_command(), str(book)], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def _tiny_book_with_makefile(tmp_path: Path, page_source: str) -> Path:
     """A tiny book laid out like ours (its one chapter in chapters/), with our Makefile and .venv."""
-    book = _tiny_book(tmp_path, page_source)
-    page = json.loads((book / "page.ipynb").read_text())
-    page["cells"][0]["source"] = "# A page\n"
-    (book / "chapters").mkdir()
-    (book / "chapters" / "page.ipynb").write_text(json.dumps(page))
-    (book / "page.ipynb").unlink()
-    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/page\n")
+    book = _tiny_book(tmp_path, page_source, folder="chapters")
     shutil.copy(ROOT / "Makefile", book / "Makefile")
     for name in ("requirements.txt", "pyproject.toml"):
         shutil.copy2(ROOT / name, book / name)  # keeps their times, so the installed .venv counts as current
