@@ -7,20 +7,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # No progress bars in builds and tests (radon_utils.sampling reads this).
 export RADON_PROGRESS := 0
-# Strict: a failing cell, a warning or a dangling reference fails the build (tests/test_build.py).
-JB_BUILD := $(BIN)/jupyter-book build -W -n --keep-going
-# The build's execution cache (Jupyter Book 1 keeps it here; _config.yml: execute_notebooks: cache).
-EXEC_CACHE := _build/.jupyter_cache
-# The order the chapters run in, two at a time: the longest (6) first; then 2, which fits the
-# centered model that chapters 3 and 4 reuse, and 5, which fits the non-centered one that chapter 4
-# reuses (radon_utils/fit_cache.py), so that 4 and 3 find those fits stored; the rest follow.
-# (Measured: this order 80-82 s cold, 6-5-2-4-3-1 86 s, plain reverse order 79-93 s.)
-CHAPTERS_FIRST := $(wildcard chapters/06_whole_survey.ipynb chapters/02_centered_model.ipynb chapters/05_map_vs_expectation.ipynb)
-CHAPTERS := $(CHAPTERS_FIRST) $(filter-out $(CHAPTERS_FIRST),$(shell ls -r chapters/*.ipynb))
-# The landing page is a MyST text notebook: it runs in the same pool, read by myst-nb's reader.
-TEXT_NOTEBOOKS := intro.md
-
-.PHONY: help setup execute book test data sweep clean linkcheck jb-build-command bench
+# The book: Sphinx, on the configuration that Jupyter Book derives from _config.yml and _toc.yml.
+# The chapters run as Sphinx reads them (myst-nb's inline execution), two at a time (-j 2).
+# Strict: a failing cell, a warning or a dangling reference fails the build (tests/test_build.py);
+# -T prints the failing cell's traceback.
+CONF_DIR := _build/conf
+SPHINX_BUILD := $(BIN)/sphinx-build -j 2 -W -n -T --keep-going -b html -c $(CONF_DIR) -d _build/.doctrees . _build/html
+# What the site is made of: a change to any of these rebuilds it (Sphinx then rereads only the
+# pages that changed); with none, `make book` does nothing at all.
+BOOK_SOURCES := $(wildcard *.md chapters/*.ipynb radon_utils/*.py data/*.csv) _toc.yml $(CONF_DIR)/conf.py
+.PHONY: help setup book test data sweep clean linkcheck bench
 
 help:
 	@echo "make book   set up .venv, execute every chapter and build the HTML book"
@@ -39,40 +35,33 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
-# Run the chapters whose code changed, two at a time (a chapter mostly compiles on one core), into
-# the build's execution cache; the build then takes their outputs from there. A chapter that fails
-# here is run again by the strict build, which stops on it and shows the traceback. The stamp skips
-# even the cache's own check when no chapter changed, to keep a no-change rebuild quick.
-# The timeout is _config.yml's execute.timeout.
-EXEC_STAMP := _build/.chapters-executed
-$(EXEC_STAMP): $(CHAPTERS) $(TEXT_NOTEBOOKS) $(STAMP)
-	@mkdir -p $(EXEC_CACHE)
-	@$(BIN)/jcache notebook -p $(EXEC_CACHE) add $(CHAPTERS) >/dev/null
-	@$(BIN)/jcache notebook -p $(EXEC_CACHE) add --reader myst_nb_md $(TEXT_NOTEBOOKS) >/dev/null
-	$(BIN)/jcache project -p $(EXEC_CACHE) execute --executor local-parallel --timeout 300 -v WARNING
+# Sphinx's configuration, derived from _config.yml and _toc.yml (written elsewhere, then moved,
+# so that an interrupted run leaves no half-written file).
+$(CONF_DIR)/conf.py: _config.yml _toc.yml $(STAMP)
+	@mkdir -p $(CONF_DIR)/.new
+	@cp _config.yml _toc.yml $(CONF_DIR)/.new/
+	@$(BIN)/jupyter-book config sphinx $(CONF_DIR)/.new >/dev/null
+	@mv $(CONF_DIR)/.new/conf.py $@ && rm -rf $(CONF_DIR)/.new
+
+# The stamp is touched only when the strict build passed.
+HTML_STAMP := _build/html/.built
+$(HTML_STAMP): $(BOOK_SOURCES) $(STAMP)
+	$(SPHINX_BUILD)
 	@touch $@
 
-execute: $(EXEC_STAMP)
-
-book: execute
-	$(JB_BUILD) .
+book: $(HTML_STAMP)
 	@echo "The book is ready: open file://$(CURDIR)/_build/html/index.html"
 
 # The browser check (tests/test_site.py) reads the built book, so the tests build it first.
-test: execute
-	$(JB_BUILD) .
+test: $(HTML_STAMP)
 	$(BIN)/python -m pytest
 
 data: $(STAMP)
 	$(BIN)/python -m radon_utils.derive --raw data/raw --out data/radon.csv
 
 # External links need the internet: run by hand, not in CI.
-linkcheck: $(STAMP)
-	$(BIN)/jupyter-book build . --builder linkcheck
-
-# The exact build command, for tests/test_build.py.
-jb-build-command:
-	@echo $(JB_BUILD)
+linkcheck: $(CONF_DIR)/conf.py
+	$(BIN)/sphinx-build -b linkcheck -c $(CONF_DIR) -d _build/.doctrees . _build/linkcheck
 
 clean:
 	rm -rf _build .pytest_cache .jupyter_cache
