@@ -16,7 +16,7 @@ SPHINX_BUILD := $(BIN)/sphinx-build -j 2 -W -n -T --keep-going -b html -c $(CONF
 # What the site is made of: a change to any of these rebuilds it (Sphinx then rereads only the
 # pages that changed); with none, `make book` does nothing at all.
 BOOK_SOURCES := $(wildcard *.md chapters/*.ipynb radon_utils/*.py data/*.csv) _toc.yml $(CONF_DIR)/conf.py
-.PHONY: help setup book test data sweep clean linkcheck bench
+.PHONY: help setup book test data sweep clean linkcheck bench strip
 
 help:
 	@echo "make book   set up .venv, execute every chapter and build the HTML book"
@@ -25,6 +25,7 @@ help:
 	@echo "make data   rebuild data/radon.csv from the raw survey files in data/raw/"
 	@echo "make bench  measure samplers, chapters and builds; writes bench/RESULTS.md"
 	@echo "make linkcheck  check the external links (needs the internet)"
+	@echo "make strip  remove outputs and stored numbers from chapters saved in JupyterLab"
 	@echo "make clean  remove the built book and caches"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -55,6 +56,10 @@ book: $(HTML_STAMP)
 # The browser check (tests/test_site.py) reads the built book, so the tests build it first.
 test: $(HTML_STAMP)
 	$(BIN)/python -m pytest
+
+# Chapters are kept without outputs (tests/test_notebooks.py); this undoes a save in JupyterLab.
+strip: $(STAMP)
+	$(BIN)/python -m radon_utils.notebooks chapters/*.ipynb
 
 data: $(STAMP)
 	$(BIN)/python -m radon_utils.derive --raw data/raw --out data/radon.csv
