@@ -25,6 +25,14 @@ def test_sample_returns_posterior_draws_by_chain_and_county(short_run):
     assert "ST LOUIS" in post["b"].coords["county"].values
 
 
+def test_the_deterministics_are_computed_from_the_draws_after_sampling(short_run):
+    """nutpie stores only what the sampler moves (less memory); sample() adds a and b afterwards."""
+    post = short_run.posterior
+    np.testing.assert_allclose(post["b"], post["mu_b"] + post["z_b"] * post["sigma_b"], rtol=1e-12)
+    np.testing.assert_allclose(post["a"], post["mu_a"] + post["z_a"] * post["sigma_a"], rtol=1e-12)
+    assert list(post.data_vars)[-2:] == ["a", "b"]
+
+
 def test_sample_records_divergences_after_warm_up(short_run):
     diverging = short_run.sample_stats["diverging"]
     assert diverging.shape == (2, 60)
