@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+__all__ = [
+    "MODEL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "RadonDataError",
+    "find_file",
+    "find_radon_csv",
+    "load_radon",
+    "validate_radon",
+    "write_csv",
+]
 
 #: Columns the book needs; ``data/radon.csv`` has a few more (see ``data/README.md``).
 REQUIRED_COLUMNS = ("county", "county_code", "floor", "log_radon", "log_uranium")
@@ -67,8 +79,12 @@ def validate_radon(
 ) -> pd.DataFrame:
     """Check that ``data`` has the ``required`` columns with sane values; return it with a clean index.
 
-    Raises :class:`RadonDataError` naming ``source``, the problem and ``hint``, how to fix it.
+    Numbers must be finite (no NaN, ``inf`` or ``1e400``); a problem names its rows, counted from 0
+    as in ``data.iloc``. Raises :class:`RadonDataError` naming ``source``, the problem and ``hint``,
+    how to fix it; a ``TypeError`` if ``data`` is not a pandas DataFrame.
     """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{source} must be a pandas DataFrame (like load_radon() returns), got {type(data).__name__}")
     if len(data) == 0:
         raise RadonDataError(f"{source} has no rows; {hint}")
     missing = [col for col in required if col not in data.columns]
@@ -82,21 +98,23 @@ def validate_radon(
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise RadonDataError(
                 f"{source} has a non-numeric value {data[col].iloc[row]!r} in column {col!r} "
-                f"(row {row}); {hint}"
+                f"({_rows(bad)}); {hint}"
             )
-    holes = data[list(required)].isna().sum()
-    if holes.any():
-        where = ", ".join(f"{col} ({n})" for col, n in holes.items() if n)
+    holes = data[list(required)].isna()
+    if holes.any().any():
+        where = "; ".join(f"{col} ({_rows(holes[col])})" for col in required if holes[col].any())
         raise RadonDataError(f"{source} has missing values in: {where}; {hint}")
     data = data.reset_index(drop=True).copy()
     for col in numeric:
         data[col] = pd.to_numeric(data[col])
+    _check_finite(data, numeric, source, hint)
     if not data["floor"].isin([0, 1]).all():
         odd = sorted({v.item() if hasattr(v, "item") else v for v in data["floor"].unique()} - {0, 1})
         raise RadonDataError(
             f"{source} has floor values {odd}; floor must be 0 (basement) or 1 (first floor); {hint}"
         )
     data["floor"] = data["floor"].astype(int)
+    _check_whole_numbers(data, "county_code", source, hint)
     data["county_code"] = data["county_code"].astype(int)
     pairs = data[["county", "county_code"]].drop_duplicates()
     if pairs["county"].duplicated().any() or pairs["county_code"].duplicated().any():
@@ -116,6 +134,10 @@ def load_radon(path: str | os.PathLike | None = None) -> pd.DataFrame:
     up from the working directory. Raises :class:`RadonDataError` on bad input.
     """
     csv = find_radon_csv(path)
+    if csv.is_dir():
+        raise RadonDataError(
+            f"{csv} is a folder, not the radon table; pass the CSV file itself (e.g. {csv / RELATIVE_PATH.name})"
+        )
     if not csv.is_file():
         raise RadonDataError(f"{csv} does not exist; {_REBUILD_HINT}")
     try:
@@ -123,3 +145,49 @@ def load_radon(path: str | os.PathLike | None = None) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise RadonDataError(f"{csv} is empty; {_REBUILD_HINT}") from None
     return validate_radon(data, source=str(csv))
+
+
+def write_csv(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write ``table`` to ``path`` as CSV (no index, ``\\n`` line ends), all or nothing.
+
+    The rows go to a temporary file beside ``path``, which then replaces it in one step: a reader
+    never sees half a file, and an error or Ctrl-C while writing leaves ``path`` as it was.
+    """
+    path = Path(path)
+    mode = path.stat().st_mode & 0o777 if path.is_file() else 0o644
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            table.to_csv(stream, index=False, lineterminator="\n")
+        os.chmod(temporary, mode)  # mkstemp makes the file private; keep the old file's permissions
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _rows(mask: pd.Series, shown: int = 5) -> str:
+    """The rows where ``mask`` holds, as text: ``row 7, ...`` or ``rows 3, 7, 12 and 4 more, ...``."""
+    rows = np.flatnonzero(mask.to_numpy())
+    listed = ", ".join(str(r) for r in rows[:shown])
+    more = f" and {len(rows) - shown} more" if len(rows) > shown else ""
+    return f"row{'s' if len(rows) > 1 else ''} {listed}{more}, counting from 0 below the header"
+
+
+def _check_finite(data: pd.DataFrame, columns: list[str], source: str, hint: str) -> None:
+    """Refuse infinite values (``inf``, ``-inf``, ``Infinity``, ``1e400``), naming column and rows."""
+    for col in columns:
+        infinite = pd.Series(~np.isfinite(data[col].to_numpy(dtype=float)))
+        if infinite.any():
+            raise RadonDataError(
+                f"{source} has non-finite values (inf, -inf, or too large for a float) in column "
+                f"{col!r}: {_rows(infinite)}; {hint}"
+            )
+
+
+def _check_whole_numbers(data: pd.DataFrame, col: str, source: str, hint: str) -> None:
+    """Refuse fractional values in a column of codes, naming the rows."""
+    values = data[col].to_numpy(dtype=float)
+    fractional = pd.Series(values != np.round(values))
+    if fractional.any():
+        raise RadonDataError(f"{source} has fractional values in column {col!r} ({_rows(fractional)}); {hint}")

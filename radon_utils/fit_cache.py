@@ -9,8 +9,12 @@ gives the same draws (NUTS here is reproducible by seed), so a stored fit is exa
 sampling again would give; change anything in that list and the key changes.
 
 Where: ``$RADON_FIT_CACHE`` if set (a folder, or ``0``/``off`` to keep nothing), else ``_build/fits``
-in the repository (found by walking up from the working directory to ``_config.yml``). ``make clean``
-empties it.
+in the repository (found by walking up from the working directory to ``_config.yml``). Set but
+empty counts as unset. ``make clean`` empties it.
+
+Only whole fits are kept: the caller's ``check`` refuses an incomplete fit before it is stored
+and a stored fit before it is returned, and a file appears under its key only once completely
+written (written beside, then renamed), so an interrupted run leaves nothing a later run trusts.
 """
 
 from __future__ import annotations
@@ -43,12 +47,14 @@ PACKAGES = ("pymc", "pytensor", "nutpie", "numba", "numpy", "arviz", "xarray")
 
 log = logging.getLogger(__name__)
 
+__all__ = ["ENV_VAR", "OFF", "PACKAGES", "cache_dir", "cached_fit", "fit_key", "model_fingerprint"]
+
 
 def cache_dir(start: str | os.PathLike | None = None) -> Path | None:
     """The folder fits are kept in, or None when the cache is off or no repository is found."""
-    setting = os.environ.get(ENV_VAR)
-    if setting is not None:
-        return None if setting.strip().lower() in OFF else Path(setting)
+    setting = os.environ.get(ENV_VAR, "").strip()
+    if setting:  # set but empty is unset: Path("") would be the working directory
+        return None if setting.lower() in OFF else Path(setting)
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "_config.yml").exists() and (folder / "radon_utils").is_dir():
@@ -92,26 +98,56 @@ def fit_key(model: pm.Model, settings: Mapping[str, object]) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
-def cached_fit(model: pm.Model, settings: Mapping[str, object], fit: Callable[[], az.InferenceData]) -> az.InferenceData:
-    """Return the stored fit of ``model`` with ``settings``; without one, run ``fit()`` and store it."""
+def cached_fit(
+    model: pm.Model,
+    settings: Mapping[str, object],
+    fit: Callable[[], az.InferenceData],
+    check: Callable[[az.InferenceData], None] | None = None,
+) -> az.InferenceData:
+    """Return the stored fit of ``model`` with ``settings``; without one, run ``fit()`` and store it.
+
+    ``check`` raises if a fit must not be kept (e.g. it has fewer draws than asked). It runs on a
+    new fit before it is stored, so an error leaves nothing behind, and on a stored fit before it
+    is returned: a stored fit it refuses is fitted again and replaced.
+    """
     folder = cache_dir()
     if folder is None:
         return fit()
     path = folder / f"{fit_key(model, settings)}.pkl"
-    if path.exists():
-        try:
-            with path.open("rb") as stored:
-                idata = pickle.load(stored)
-            if isinstance(idata, az.InferenceData):
-                log.info("reusing the fit stored in %s", path)
-                return idata
-        except Exception as error:  # a truncated or foreign file: sample again and replace it
-            log.warning("ignoring the unreadable stored fit %s (%s)", path, error)
+    stored = _read(path, check)
+    if stored is not None:
+        return stored
     idata = fit()
+    if check is not None:
+        check(idata)
+    _store(idata, folder, path)
+    return idata
+
+
+def _read(path: Path, check: Callable[[az.InferenceData], None] | None) -> az.InferenceData | None:
+    """The fit stored at ``path`` if there is one and it passes ``check``, else None."""
+    if not path.exists():
+        return None
+    try:
+        with path.open("rb") as stored:
+            idata = pickle.load(stored)
+        if not isinstance(idata, az.InferenceData):
+            raise TypeError(f"it holds a {type(idata).__name__}, not a fit")
+        if check is not None:
+            check(idata)
+    except Exception as error:  # a truncated, foreign or incomplete fit: sample again and replace it
+        log.warning("ignoring the stored fit %s (%s)", path, error)
+        return None
+    log.info("reusing the fit stored in %s", path)
+    return idata
+
+
+def _store(idata: az.InferenceData, folder: Path, path: Path) -> None:
+    """Write ``idata`` beside ``path``, then rename: chapters executed side by side never read half
+    a file, and an interrupted write leaves no file under the key."""
     partial = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        # Write beside, then rename: chapters executed side by side never read half a file.
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as tmp:
             partial = Path(tmp.name)
             pickle.dump(idata, tmp, protocol=pickle.HIGHEST_PROTOCOL)
@@ -120,4 +156,7 @@ def cached_fit(model: pm.Model, settings: Mapping[str, object], fit: Callable[[]
         if partial is not None:
             partial.unlink(missing_ok=True)
         log.warning("could not store the fit in %s (%s); set %s=off to stop trying", folder, error, ENV_VAR)
-    return idata
+    except BaseException:  # Ctrl-C or a fit that cannot be pickled: leave nothing half-written
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+        raise

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import os
 import weakref
+from numbers import Real
 
 import arviz as az
+import numpy as np
 import pymc as pm
 
 from .fit_cache import cached_fit
+
+__all__ = [
+    "DEFAULT_CHAINS",
+    "DEFAULT_DRAWS",
+    "DEFAULT_SAMPLER",
+    "DEFAULT_TARGET_ACCEPT",
+    "DEFAULT_TUNE",
+    "IncompleteFitError",
+    "SAMPLERS",
+    "compile_nutpie",
+    "require_complete",
+    "sample",
+    "show_progress",
+]
 
 #: Samplers :func:`sample` can use. nutpie is the default: on this model it samples
 #: several times faster than PyMC's own NUTS once compiled (see ``bench/RESULTS.md``).
@@ -19,11 +35,17 @@ DEFAULT_CHAINS = 4
 DEFAULT_DRAWS = 1000
 DEFAULT_TUNE = 1000
 DEFAULT_TARGET_ACCEPT = 0.8
+#: The largest seed nutpie takes (an unsigned 64-bit integer).
+MAX_SEED = 2**64 - 1
 
 #: Set to 0 to hide progress bars (the Makefile does so for builds and tests).
 PROGRESS_ENV_VAR = "RADON_PROGRESS"
 
 _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class IncompleteFitError(RuntimeError):
+    """A fit with fewer draws than asked or with NaN draws; such a fit is never stored or returned."""
 
 
 def show_progress() -> bool:
@@ -52,7 +74,7 @@ def compile_nutpie(model: pm.Model):
 def sample(
     model: pm.Model,
     *,
-    seed: int,
+    seed: int | None,
     draws: int = DEFAULT_DRAWS,
     tune: int = DEFAULT_TUNE,
     chains: int = DEFAULT_CHAINS,
@@ -65,21 +87,23 @@ def sample(
 
     Returns ArviZ ``InferenceData`` with ``posterior`` and ``sample_stats`` (including
     ``diverging``). nutpie prints no divergence warnings: count them from
-    ``idata.sample_stats.diverging``. The same ``seed`` gives the same draws.
+    ``idata.sample_stats.diverging``. The same ``seed`` gives the same draws; ``seed=None`` gives
+    new draws each time (never stored, never read back).
 
     A fit already made with the same model, settings and seed (in this or another chapter) is
     read back from disk instead of sampled again (see :mod:`radon_utils.fit_cache`); pass
     ``cache=False`` to sample regardless, e.g. to time it.
+
+    Only a complete fit is returned or stored: Ctrl-C while sampling raises ``KeyboardInterrupt``
+    (the draws so far are dropped), and a fit with fewer draws than asked or with NaN draws raises
+    :class:`IncompleteFitError`. A failure inside nutpie's Rust code (a panic, which ``except
+    Exception`` would not catch) arrives as ``RuntimeError``.
     """
-    if sampler not in SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}; use one of {', '.join(map(repr, SAMPLERS))}")
-    if not 0 < target_accept < 1:
-        raise ValueError(f"target_accept must lie strictly between 0 and 1, got {target_accept!r}")
-    for name, value in (("draws", draws), ("chains", chains)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive whole number, got {value!r}")
-    if int(tune) != tune or tune < 0:
-        raise ValueError(f"tune must be a whole number >= 0, got {tune!r}")
+    _check_settings(
+        model, seed=seed, draws=draws, tune=tune, chains=chains, target_accept=target_accept, sampler=sampler
+    )
+    seed = None if seed is None else int(seed)
+    draws, tune, chains = int(draws), int(tune), int(chains)
     if progressbar is None:
         progressbar = show_progress()
     cores = min(chains, os.cpu_count() or 1)
@@ -87,36 +111,131 @@ def sample(
     settings = {"sampler": sampler, "seed": seed, "draws": draws, "tune": tune, "chains": chains,
                 "cores": cores, "target_accept": target_accept}
 
-    def draw() -> az.InferenceData:
-        if sampler == "nutpie":
-            import nutpie
+    def check(idata: az.InferenceData) -> None:
+        require_complete(idata, chains=chains, draws=draws)
 
-            idata = nutpie.sample(
-                compile_nutpie(model),
-                draws=draws,
-                tune=tune,
-                chains=chains,
-                cores=cores,
-                seed=seed,
-                target_accept=target_accept,
-                save_warmup=False,
-                progress_bar=progressbar,
+    def draw() -> az.InferenceData:
+        run = _sample_nutpie if sampler == "nutpie" else _sample_pymc
+        idata = run(model, settings, progressbar=progressbar)
+        check(idata)
+        return idata
+
+    if not cache or seed is None:  # an unseeded fit is one of many: storing it would fix its draws
+        return draw()
+    return cached_fit(model, settings, draw, check=check)
+
+
+def require_complete(idata: az.InferenceData, *, chains: int, draws: int) -> None:
+    """Raise :class:`IncompleteFitError` unless ``idata`` holds ``chains x draws`` posterior draws,
+    none of them NaN (nutpie pads the chains of an interrupted run with NaN)."""
+    if "posterior" not in idata.groups():
+        raise IncompleteFitError("the fit has no posterior group; sample again")
+    post = idata.posterior
+    got = (post.sizes.get("chain", 0), post.sizes.get("draw", 0))
+    if got != (chains, draws):
+        raise IncompleteFitError(
+            f"the fit holds {got[0]} chain(s) of {got[1]} draws where {chains} of {draws} were asked "
+            "(sampling was interrupted?); it is neither stored nor returned; sample again"
+        )
+    for name, values in post.data_vars.items():
+        missing = int(np.isnan(values.to_numpy()).sum()) if values.dtype.kind == "f" else 0
+        if missing:
+            raise IncompleteFitError(
+                f"the fit's draws of {name!r} hold {missing} NaN value(s) (sampling stopped before "
+                "every chain finished?); it is neither stored nor returned; sample again"
             )
-            if model.deterministics:
-                idata.posterior = pm.compute_deterministics(
-                    idata.posterior, model=model, merge_dataset=True, progressbar=False
-                )
-            return idata
-        return pm.sample(
-            model=model,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=cores,
-            random_seed=seed,
-            target_accept=target_accept,
-            progressbar=progressbar,
-            compute_convergence_checks=False,
+
+
+def _check_settings(
+    model: object, *, seed: object, draws: object, tune: object, chains: object, target_accept: object, sampler: object
+) -> None:
+    """Refuse settings that would fail later, or inside the sampler, with a message that says why."""
+    if not isinstance(model, pm.Model):
+        raise TypeError(f"model must be a pymc.Model (e.g. from build_model), got {type(model).__name__}")
+    if sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}; use one of {', '.join(map(repr, SAMPLERS))}")
+    if not isinstance(target_accept, Real) or not 0 < target_accept < 1:
+        raise ValueError(f"target_accept must lie strictly between 0 and 1, got {target_accept!r}")
+    for name, value in (("draws", draws), ("chains", chains)):
+        if not _is_whole(value) or value < 1:
+            raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    if not _is_whole(tune) or tune < 0:
+        raise ValueError(f"tune must be a whole number >= 0, got {tune!r}")
+    if tune == 0 and sampler == "nutpie":
+        raise ValueError(
+            "tune=0 is not possible with nutpie, which needs at least one warm-up step to adapt "
+            "(it panics otherwise); pass tune >= 1, or sampler='pymc' to sample without warm-up"
+        )
+    if seed is not None and (not _is_whole(seed) or not 0 <= seed <= MAX_SEED):
+        raise ValueError(
+            f"seed must be a whole number from 0 to 2**64 - 1 (or None for fresh, unstored draws), got {seed!r}"
         )
 
-    return cached_fit(model, settings, draw) if cache else draw()
+
+def _is_whole(value: object) -> bool:
+    """Whether ``value`` is a whole number (``3``, ``np.int64(3)``, ``3.0``), not a bool or text."""
+    return isinstance(value, Real) and not isinstance(value, bool) and float(value).is_integer()
+
+
+def _sample_nutpie(model: pm.Model, settings: dict, *, progressbar: bool) -> az.InferenceData:
+    """Sample with nutpie; Ctrl-C stops the chains and reaches the caller as ``KeyboardInterrupt``."""
+    import nutpie
+
+    try:
+        # Not blocking, so that an interrupt is ours to handle: nutpie's blocking call would
+        # catch it and return the draws so far as if they were the fit.
+        run = nutpie.sample(
+            compile_nutpie(model),
+            draws=settings["draws"],
+            tune=settings["tune"],
+            chains=settings["chains"],
+            cores=settings["cores"],
+            seed=settings["seed"],
+            target_accept=settings["target_accept"],
+            save_warmup=False,
+            progress_bar=progressbar,
+            blocking=False,
+        )
+        try:
+            idata = run.wait()
+        except BaseException:
+            _cancel(run)
+            raise
+    except BaseException as error:
+        if type(error).__name__ == "PanicException":  # pyo3's, a BaseException
+            raise RuntimeError(f"nutpie failed inside its Rust code ({error}) with the settings {settings}") from error
+        raise
+    if model.deterministics:
+        idata.posterior = pm.compute_deterministics(
+            idata.posterior, model=model, merge_dataset=True, progressbar=False
+        )
+    return idata
+
+
+def _sample_pymc(model: pm.Model, settings: dict, *, progressbar: bool) -> az.InferenceData:
+    """Sample with PyMC's own NUTS; an interrupt reaches the caller as ``KeyboardInterrupt``."""
+    idata = pm.sample(
+        model=model,
+        draws=settings["draws"],
+        tune=settings["tune"],
+        chains=settings["chains"],
+        cores=settings["cores"],
+        random_seed=settings["seed"],
+        target_accept=settings["target_accept"],
+        progressbar=progressbar,
+        compute_convergence_checks=False,
+    )
+    # PyMC catches Ctrl-C and returns the draws so far, which is the only way its trace comes out short.
+    if idata.posterior.sizes["draw"] < settings["draws"]:
+        raise KeyboardInterrupt(
+            f"PyMC's sampling was interrupted after {idata.posterior.sizes['draw']} of {settings['draws']} draws"
+        )
+    return idata
+
+
+def _cancel(run) -> None:
+    """Stop nutpie's chains and drop their draws; a failure to do so must not hide why we stopped."""
+    try:
+        run.cancel()
+    except BaseException:  # the error being raised already says what went wrong
+        pass

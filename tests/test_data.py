@@ -99,7 +99,7 @@ def _write_broken(tmp_path, radon, change) -> Path:
     ("change", "message"),
     [
         (lambda d: d.drop(columns="floor"), "lacks the column.*floor"),
-        (lambda d: d.assign(log_radon=d["log_radon"].where(d.index != 7)), r"missing values in: log_radon \(1\)"),
+        (lambda d: d.assign(log_radon=d["log_radon"].where(d.index != 7)), r"missing values in: log_radon \(row 7, counting from 0"),
         (lambda d: d.assign(floor=d["floor"].astype(object).where(d.index != 3, "upstairs")), "non-numeric value 'upstairs' in column 'floor'"),
         (lambda d: d.assign(floor=d["floor"].where(d.index != 5, 9)), r"floor values \[9\].*0 \(basement\) or 1"),
         (lambda d: d.assign(county_code=d["county_code"].where(d.index != 0, 42)), "county and county_code disagree"),
@@ -129,3 +129,32 @@ def test_the_figures_in_the_data_readme_hold(radon):
     assert (homes.min(), homes.median(), homes.max(), homes.idxmax()) == (1, 5, 116, "ST LOUIS")
     assert ((first_floor == 0).sum(), (first_floor == 1).sum()) == (25, 25)
     assert (radon["floor"] == 0).sum() == 766
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "Infinity", "1e400"])
+@pytest.mark.parametrize("column", ["log_radon", "log_uranium", "floor", "county_code"])
+def test_non_finite_values_are_refused_with_their_rows(tmp_path, radon, column, value):
+    """They used to pass, and fail later inside nutpie or the exact posterior."""
+    broken = radon.astype({column: object})
+    broken.loc[[4, 9], column] = value
+    path = tmp_path / "radon.csv"
+    broken.to_csv(path, index=False)
+    message = rf"non-finite values .* in column '{column}': rows 4, 9, counting from 0"
+    with pytest.raises(RadonDataError, match=message) as error:
+        load_radon(path)
+    assert str(path) in str(error.value)
+
+
+def test_a_fractional_county_code_is_refused_not_truncated(radon):
+    with pytest.raises(RadonDataError, match=r"fractional values in column 'county_code' \(row 2,"):
+        validate_radon(radon.assign(county_code=radon["county_code"].astype(float).where(radon.index != 2, 0.5)))
+
+
+def test_a_folder_passed_as_the_table_is_called_a_folder(tmp_path):
+    with pytest.raises(RadonDataError, match=rf"{tmp_path} is a folder, not the radon table; pass the CSV file"):
+        load_radon(tmp_path)
+
+
+def test_data_that_is_not_a_table_is_a_type_error():
+    with pytest.raises(TypeError, match="must be a pandas DataFrame.*got list"):
+        validate_radon([1, 2, 3])

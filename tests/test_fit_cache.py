@@ -113,3 +113,53 @@ def test_a_folder_that_cannot_be_written_still_returns_the_fit(centered, tmp_pat
     fit = CountingFit()
     idata = cached_fit(centered, SETTINGS, fit)
     assert fit.calls == 1 and "sigma_b" in idata.posterior
+
+
+def refuse_all(idata):
+    raise ValueError("incomplete")
+
+
+def test_a_fit_the_check_refuses_is_not_stored(centered, store):
+    fit = CountingFit()
+    with pytest.raises(ValueError, match="incomplete"):
+        cached_fit(centered, SETTINGS, fit, check=refuse_all)
+    assert fit.calls == 1 and not list(store.rglob("*.*"))
+    cached_fit(centered, SETTINGS, fit)
+    assert fit.calls == 2, "nothing was stored, so the fit is made again"
+
+
+def test_a_stored_fit_the_check_refuses_is_fitted_again_and_replaced(centered, store):
+    fit = CountingFit()
+    cached_fit(centered, SETTINGS, fit)
+    checked = []
+
+    def refuse_the_first(idata):
+        checked.append(idata)
+        if len(checked) == 1:
+            refuse_all(idata)
+
+    cached_fit(centered, SETTINGS, fit, check=refuse_the_first)
+    assert fit.calls == 2 and len(checked) == 2  # the stored fit refused, the new one accepted
+    assert len(list(store.glob("*.pkl"))) == 1
+    cached_fit(centered, SETTINGS, fit, check=refuse_the_first)
+    assert fit.calls == 2, "the replacement is read back"
+
+
+def test_an_interrupted_store_leaves_no_file_under_the_key(centered, store, monkeypatch):
+    def ctrl_c_while_writing(obj, stream, **kwargs):
+        stream.write(b"half a pickle")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("radon_utils.fit_cache.pickle.dump", ctrl_c_while_writing)
+    with pytest.raises(KeyboardInterrupt):
+        cached_fit(centered, SETTINGS, CountingFit())
+    assert list(store.iterdir()) == []
+
+
+def test_a_setting_that_is_set_but_empty_counts_as_unset(monkeypatch, tmp_path):
+    """It used to be Path(""), the working directory, which then filled with pickles."""
+    monkeypatch.setenv(ENV_VAR, "")
+    assert cache_dir(start=ROOT / "chapters") == ROOT / "_build" / "fits"
+    assert cache_dir(start=tmp_path) is None
+    monkeypatch.setenv(ENV_VAR, "  ")
+    assert cache_dir(start=tmp_path) is None

@@ -1,11 +1,19 @@
 """sample(): the book's sampling defaults, reproducible, with divergences recorded."""
 
+import _thread
+import threading
+
+import arviz as az
 import numpy as np
 import pytest
 
 from radon_utils.diagnostics import count_divergences, fit_summary
 from radon_utils.models import build_model
-from radon_utils.sampling import sample, show_progress
+from radon_utils.sampling import IncompleteFitError, sample, show_progress
+
+#: What nutpie stores for the non-centered model: the variables the sampler moves.
+FREE = ["mu_a", "sigma_a", "mu_b", "sigma_b", "eps", "z_a", "z_b"]
+SHORT = {"seed": 11, "draws": 60, "tune": 100, "chains": 2, "progressbar": False}
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +74,24 @@ def test_fit_summary_reports_the_books_numbers(short_run):
         ({"draws": 0}, "draws must be a positive whole number"),
         ({"chains": 2.5}, "chains must be a positive whole number"),
         ({"tune": -1}, "tune must be a whole number >= 0"),
+        ({"tune": 0}, "tune=0 is not possible with nutpie.*sampler='pymc'"),
+        ({"seed": -1}, r"seed must be a whole number from 0 to 2\*\*64 - 1"),
+        ({"seed": 2**64}, r"seed must be a whole number from 0 to 2\*\*64 - 1"),
+        ({"seed": 1.5}, "seed must be a whole number"),
+        ({"seed": "7"}, "seed must be a whole number"),
+        ({"draws": True}, "draws must be a positive whole number"),
+        ({"target_accept": "0.9"}, "target_accept must lie strictly between 0 and 1"),
     ],
 )
 def test_bad_settings_are_refused_before_any_work(model, kwargs, message):
+    """A negative seed used to give nutpie's OverflowError, tune=0 a panic in its Rust code."""
     with pytest.raises(ValueError, match=message):
-        sample(model, seed=1, **kwargs)
+        sample(model, **({"seed": 1} | kwargs))
+
+
+def test_something_other_than_a_model_is_a_type_error():
+    with pytest.raises(TypeError, match="model must be a pymc.Model"):
+        sample("the centered model", seed=1)
 
 
 def test_progress_bars_show_for_a_person_and_hide_in_builds(monkeypatch):
@@ -101,3 +122,111 @@ def test_a_stored_fit_is_read_back_as_the_very_same_fit_without_sampling(model, 
                 assert fit[group][name].dtype == values.dtype
     with pytest.raises(AssertionError, match="sampled again"):
         sample(model, seed=11, draws=60, tune=100, chains=2, progressbar=False, cache=False)
+
+
+class FakeRun:
+    """Stands in for nutpie's background sampler: ``wait`` returns ``result`` or raises ``error``."""
+
+    def __init__(self, result=None, error=None):
+        self.result, self.error, self.cancelled = result, error, False
+
+    def wait(self):
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+    def cancel(self):
+        self.cancelled = True
+
+
+def fake_nutpie(monkeypatch, run: FakeRun) -> list[dict]:
+    """Make nutpie.sample hand out ``run``; returns the list of the calls' keyword arguments."""
+    calls = []
+
+    def start(compiled, **kwargs):
+        calls.append(kwargs)
+        return run
+
+    monkeypatch.setattr("nutpie.sample", start)
+    return calls
+
+
+def as_nutpie_returns(fit: az.InferenceData) -> az.InferenceData:
+    """``fit`` as nutpie hands it over: the free variables only, the deterministics not yet added."""
+    return az.InferenceData(posterior=fit.posterior[FREE].copy(deep=True), sample_stats=fit.sample_stats.copy())
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    folder = tmp_path / "fits"
+    monkeypatch.setenv("RADON_FIT_CACHE", str(folder))
+    return folder
+
+
+def stored_files(folder) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*")) if folder.exists() else []
+
+
+def test_ctrl_c_while_nutpie_samples_reaches_the_caller_and_stores_nothing(model, short_run, store):
+    """nutpie used to catch it and return the draws so far, which were then stored as the fit."""
+    timer = threading.Timer(1.0, _thread.interrupt_main)  # as if Ctrl-C were pressed after 1 s
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sample(model, **(SHORT | {"draws": 10**6}))
+    finally:
+        timer.cancel()
+    assert stored_files(store) == []
+
+
+def test_an_interrupt_stops_the_chains_and_drops_their_draws(model, short_run, store, monkeypatch):
+    run = FakeRun(error=KeyboardInterrupt())
+    fake_nutpie(monkeypatch, run)
+    with pytest.raises(KeyboardInterrupt):
+        sample(model, **SHORT)
+    assert run.cancelled and stored_files(store) == []
+
+
+@pytest.mark.parametrize("damage", ["NaN draws", "fewer draws"])
+def test_a_partial_trace_is_neither_stored_nor_returned(model, short_run, store, monkeypatch, damage):
+    partial = as_nutpie_returns(short_run)
+    if damage == "NaN draws":  # nutpie pads a chain stopped early with NaN
+        for name in FREE:
+            partial.posterior[name][1, 30:] = np.nan
+    else:
+        partial = partial.isel(draw=slice(0, 40))
+    calls = fake_nutpie(monkeypatch, FakeRun(result=partial))
+    with pytest.raises(IncompleteFitError, match="neither stored nor returned"):
+        sample(model, **SHORT)
+    assert stored_files(store) == []
+    fake_nutpie(monkeypatch, FakeRun(result=as_nutpie_returns(short_run)))
+    fit = sample(model, **SHORT)  # sampled again, not read back
+    np.testing.assert_array_equal(fit.posterior["b"], short_run.posterior["b"])
+    assert len(calls) == 1 and len(stored_files(store)) == 1
+
+
+def test_pymcs_short_trace_after_ctrl_c_reaches_the_caller_as_an_interrupt(model, short_run, store, monkeypatch):
+    """PyMC, too, catches Ctrl-C and returns the draws so far."""
+    monkeypatch.setattr("pymc.sample", lambda **kwargs: short_run.isel(draw=slice(0, 10)))
+    with pytest.raises(KeyboardInterrupt, match="after 10 of 60 draws"):
+        sample(model, sampler="pymc", **SHORT)
+    assert stored_files(store) == []
+
+
+def test_an_unseeded_fit_is_never_stored_nor_read_back(model, short_run, store, monkeypatch):
+    """seed=None used to be stored under the key 'None', so every later unseeded fit was that one."""
+    calls = fake_nutpie(monkeypatch, FakeRun(result=as_nutpie_returns(short_run)))
+    for _ in range(2):
+        sample(model, **(SHORT | {"seed": None}))
+    assert [call["seed"] for call in calls] == [None, None]
+    assert stored_files(store) == []
+
+
+def test_a_panic_inside_nutpie_arrives_as_a_runtime_error(model, monkeypatch):
+    """pyo3's PanicException is a BaseException, which `except Exception` does not catch."""
+    panic = type("PanicException", (BaseException,), {})
+    run = FakeRun(error=panic("Poisond sampler state mutex"))
+    fake_nutpie(monkeypatch, run)
+    with pytest.raises(RuntimeError, match="nutpie failed inside its Rust code.*Poisond"):
+        sample(model, **(SHORT | {"cache": False}))
+    assert run.cancelled
