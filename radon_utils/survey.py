@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .data import MODEL_COLUMNS, RadonDataError, find_file, validate_radon
-from .derive import RADON_OFFSET, _read_stripped
+from .derive import RADON_OFFSET, RAW_SHA256, numeric_column, read_raw, verify_raw_file
 
 #: Where the raw files sit inside the repository.
 RELATIVE_RAW_DIR = Path("data") / "raw"
@@ -92,34 +92,6 @@ def find_raw_dir(path: str | os.PathLike | None = None, start: str | os.PathLike
     return find_file(RELATIVE_RAW_DIR / SURVEY_FILE, start=start, hint=_RAW_HINT).parent
 
 
-def _read_raw(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Read one raw file with its padding stripped, refusing a missing, empty or incomplete file."""
-    if not path.is_file():
-        raise RadonDataError(f"{path} does not exist; {_RAW_HINT}")
-    try:
-        frame = _read_stripped(path)
-    except pd.errors.EmptyDataError:
-        raise RadonDataError(f"{path} is empty; {_RAW_HINT}") from None
-    if frame.empty:
-        raise RadonDataError(f"{path} has no rows; {_RAW_HINT}")
-    missing = [col for col in columns if col not in frame.columns]
-    if missing:
-        raise RadonDataError(f"{path} lacks the column(s) {', '.join(missing)}; {_RAW_HINT}")
-    return frame
-
-
-def _numeric(frame: pd.DataFrame, col: str, path: Path) -> pd.Series:
-    """Column ``col`` as numbers, refusing blanks and text with the file and row named."""
-    values = pd.to_numeric(frame[col], errors="coerce")
-    if values.isna().any():
-        row = int(np.flatnonzero(values.isna().to_numpy())[0])
-        raise RadonDataError(
-            f"{path} has a missing or non-numeric value {frame[col].iloc[row]!r} in column {col!r} "
-            f"(data row {row + 1}); {_RAW_HINT}"
-        )
-    return values
-
-
 def _fill_blank_county_names(homes: pd.DataFrame, path: Path) -> pd.Series:
     """County names, with a blank one taken from the other homes of the same state and FIPS code."""
     named = homes.dropna(subset=["county"])
@@ -148,13 +120,16 @@ def _fill_blank_county_names(homes: pd.DataFrame, path: Path) -> pd.Series:
 def derive_survey(srrs_path: Path | str, cty_path: Path | str) -> pd.DataFrame:
     """Return every home of the survey (all 12,777, none dropped) with the derived columns.
 
+    The raw files are checked as ``make data`` checks them (:mod:`radon_utils.derive`): every line
+    whole, every number finite, and each file's sha256 the one ``data/README.md`` records.
+
     Columns: those of :data:`COLUMNS` except ``county_code``, plus ``drop_reason``
     (``None`` for a home the models can use, else why :func:`load_survey` drops it).
     """
     srrs_path, cty_path = Path(srrs_path), Path(cty_path)
-    homes = _read_raw(srrs_path, SURVEY_COLUMNS)
+    homes = read_raw(srrs_path, SURVEY_COLUMNS, hint=_RAW_HINT)
     for col in ("idnum", "stfips", "cntyfips", "floor", "activity"):
-        homes[col] = _numeric(homes, col, srrs_path)
+        homes[col] = numeric_column(homes, col, srrs_path, whole=col != "activity", hint=_RAW_HINT)
     if not homes["idnum"].is_unique:
         dup = homes.loc[homes["idnum"].duplicated(), "idnum"].iloc[0]
         raise RadonDataError(f"{srrs_path} lists home idnum {dup} more than once; {_RAW_HINT}")
@@ -178,9 +153,9 @@ def derive_survey(srrs_path: Path | str, cty_path: Path | str) -> pd.DataFrame:
             f"does not single out one county or tribal land; {_RAW_HINT}"
         )
 
-    counties = _read_raw(cty_path, COUNTY_COLUMNS)
+    counties = read_raw(cty_path, COUNTY_COLUMNS, hint=_RAW_HINT)
     for col in COUNTY_COLUMNS:
-        counties[col] = _numeric(counties, col, cty_path)
+        counties[col] = numeric_column(counties, col, cty_path, whole=col != "Uppm", hint=_RAW_HINT)
     counties["fips"] = counties["stfips"].astype(int) * 1000 + counties["ctfips"].astype(int)
     counties = counties.drop_duplicates(subset="fips")
     # Uppm == 0 marks a county without a uranium reading; its log would be -inf.
@@ -198,6 +173,9 @@ def derive_survey(srrs_path: Path | str, cty_path: Path | str) -> pd.DataFrame:
             f"{srrs_path} has floor codes {sorted(int(v) for v in table.loc[odd, 'floor'].unique())} that are "
             f"neither 0, 1 (kept) nor 2, 3, 9 (dropped); {_RAW_HINT}"
         )
+    # Last, so that damage the checks above can place is reported with its line.
+    verify_raw_file(srrs_path, RAW_SHA256[SURVEY_FILE], hint=_RAW_HINT)
+    verify_raw_file(cty_path, RAW_SHA256[COUNTY_FILE], hint=_RAW_HINT)
     return table[[col for col in COLUMNS if col != "county_code"] + ["drop_reason"]]
 
 

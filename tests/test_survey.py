@@ -151,7 +151,7 @@ def _raw_copy_with(tmp_path, field: int, value: str):
 
 def test_a_non_numeric_activity_names_the_file_column_and_row(tmp_path):
     _raw_copy_with(tmp_path, 18, "   abc")
-    with pytest.raises(RadonDataError, match=r"srrs2\.dat has a missing or non-numeric value 'abc' in column 'activity' \(data row 1\)"):
+    with pytest.raises(RadonDataError, match=r"srrs2\.dat, line 2: column 'activity' holds 'abc', not a finite number"):
         load_survey(tmp_path)
 
 
@@ -166,3 +166,30 @@ def test_a_county_file_without_uranium_is_refused(tmp_path):
     (tmp_path / "cty.dat").write_text("stfips,ctfips,st,cty\n27,001,MN,AITKIN\n")
     with pytest.raises(RadonDataError, match=r"cty\.dat lacks the column\(s\) Uppm"):
         load_survey(tmp_path)
+
+
+def test_a_survey_file_cut_at_a_line_boundary_is_refused(tmp_path):
+    """Well-formed line by line, so only its sha256 gives it away."""
+    lines = (RAW / "srrs2.dat").read_text().splitlines(keepends=True)
+    (tmp_path / "srrs2.dat").write_text("".join(lines[:5400]))
+    (tmp_path / "cty.dat").write_bytes((RAW / "cty.dat").read_bytes())
+    with pytest.raises(RadonDataError, match=r"srrs2\.dat is not the committed survey file: its sha256 is"):
+        load_survey(tmp_path)
+
+
+@pytest.mark.parametrize("value", ["inf", "1e400", "-Infinity"])
+def test_an_infinite_reading_is_refused_with_its_line(tmp_path, value):
+    _raw_copy_with(tmp_path, 18, value)
+    message = rf"srrs2\.dat, line 2: column 'activity' holds '{value}', not a finite number"
+    with pytest.raises(RadonDataError, match=message):
+        load_survey(tmp_path)
+
+
+def test_the_exact_posterior_takes_the_whole_survey_with_its_uranium_gaps(survey):
+    """It used to refuse the table for the gaps in log_uranium, a column it never reads."""
+    from radon_utils.exact import exact_posterior
+
+    table = model_table(survey)
+    assert table["log_uranium"].isna().sum() == 365
+    post = exact_posterior(table)
+    assert -1.0 < post.mean["mu_b"] < -0.5 and 0.0 < post.mean["sigma_b"] < 0.5
