@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 from scipy import stats
@@ -34,6 +35,8 @@ class Prior:
         known = LOCATION_FAMILIES + SCALE_FAMILIES
         if self.family not in known:
             raise ValueError(f"unknown prior family {self.family!r}; use one of {', '.join(known)}")
+        if isinstance(self.scale, bool) or not isinstance(self.scale, Real):
+            raise TypeError(f"a prior's scale must be a number, got {type(self.scale).__name__} {self.scale!r}")
         if not np.isfinite(self.scale) or self.scale <= 0:
             raise ValueError(f"a prior's scale must be a positive number, got {self.scale!r}")
 
@@ -75,6 +78,11 @@ DEFAULT_PRIORS: dict[str, Prior] = {
 
 def resolve_priors(priors: Mapping[str, Prior] | None = None) -> dict[str, Prior]:
     """Return the book's default priors with ``priors`` laid over them, after checking each one."""
+    if priors is not None and not isinstance(priors, Mapping):
+        raise TypeError(
+            f"priors must be a mapping from parameter name to Prior, e.g. "
+            f"{{'sigma_b': Prior('HalfNormal', 1.0)}}, got {type(priors).__name__} {priors!r:.60}"
+        )
     resolved = dict(DEFAULT_PRIORS)
     for name, prior in (priors or {}).items():
         if name not in PARAMETERS:

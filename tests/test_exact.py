@@ -11,7 +11,15 @@ import pytest
 from scipy import integrate, stats
 
 from radon_utils.data import load_radon
-from radon_utils.exact import SCALES, _collapse, _county_stats, exact_posterior, log_marginal_likelihood
+import radon_utils.exact as exact_module
+from radon_utils.exact import (
+    SCALES,
+    ExactPosteriorError,
+    _collapse,
+    _county_stats,
+    exact_posterior,
+    log_marginal_likelihood,
+)
 from radon_utils.models import build_model
 from radon_utils.priors import Prior
 from radon_utils.sampling import sample
@@ -206,6 +214,72 @@ def test_without_first_floor_homes_sigma_b_and_mu_b_keep_their_priors(radon):
     other = exact_posterior(basements, priors={"sigma_b": Prior("Exponential", 0.3)})
     assert other.log_evidence == pytest.approx(post.log_evidence, abs=1e-6)
     assert other.mean["sigma_a"] == pytest.approx(post.mean["sigma_a"], abs=1e-8)
+
+
+def test_without_first_floor_homes_a_half_cauchy_sigma_b_is_refused_as_not_identified(radon):
+    """It used to report sigma_b mean 83.9 and P(sigma_b < 0.01) = 0.0085; the truth is its
+    HalfCauchy(5) prior: an infinite mean and P = 0.00127."""
+    with pytest.raises(
+        ExactPosteriorError,
+        match=(
+            r"sigma_b is not identified by these data: no home has floor = 1, .* its HalfCauchy\(5\) "
+            r"prior, whose mean and variance do not exist.*HalfNormal"
+        ),
+    ):
+        exact_posterior(radon.assign(floor=0))
+
+
+def test_with_one_county_of_first_floor_homes_sigma_b_has_no_variance_and_is_refused(radon):
+    upstairs = radon.loc[radon["floor"] == 1, "county"].iloc[0]
+    one = radon[(radon["floor"] == 0) | (radon["county"] == upstairs)]
+    message = rf"only one county with a first-floor home \({upstairs}\).*variance does not exist"
+    with pytest.raises(ExactPosteriorError, match=message):
+        exact_posterior(one)
+    post = exact_posterior(one, priors={"sigma_b": Prior("HalfNormal", 1.0)})  # a prior with a variance
+    assert math.isfinite(post.sd["sigma_b"])
+
+
+def test_a_single_county_leaves_sigma_a_without_a_variance_and_is_refused(radon):
+    with pytest.raises(ExactPosteriorError, match=r"sigma_a is not identified.*only one county \(HENNEPIN\)"):
+        exact_posterior(radon[radon["county"] == "HENNEPIN"])
+
+
+@pytest.mark.parametrize("case", ["constant everywhere", "constant within county and floor"])
+def test_log_radon_without_spread_within_county_and_floor_is_refused_as_improper(radon, case):
+    """Constant log_radon used to give 'IndexError: index 0 is out of bounds'."""
+    if case == "constant everywhere":
+        data, message = radon.assign(log_radon=1.0), r"the same value \(1\) in every row"
+    else:
+        cell_mean = radon.groupby(["county_code", "floor"])["log_radon"].transform("mean")
+        data, message = radon.assign(log_radon=cell_mean), "one value within every county and floor"
+    with pytest.raises(ExactPosteriorError, match=message + ".*improper"):
+        exact_posterior(data)
+
+
+def test_the_exact_posterior_reads_only_the_models_columns(radon, exact):
+    """The whole-survey table has gaps in log_uranium, which the exact posterior never reads."""
+    gaps = radon.assign(log_uranium=np.where(radon.index % 7 == 0, np.nan, radon["log_uranium"]))
+    assert exact_posterior(gaps).mean == exact.mean
+    without = gaps.drop(columns="log_uranium")
+    assert log_marginal_likelihood(without, 0.3, 0.2, 0.7) == log_marginal_likelihood(radon, 0.3, 0.2, 0.7)
+
+
+def test_mass_on_the_grids_edge_is_an_error_not_a_number(radon, monkeypatch):
+    choose = exact_module._choose_grid
+
+    def box_cut_at_the_mode_of_sigma_b(*args):
+        coords, lo, hi = choose(*args)
+        hi[1] = 0.5 * (lo[1] + hi[1])
+        return coords, lo, hi
+
+    monkeypatch.setattr(exact_module, "_choose_grid", box_cut_at_the_mode_of_sigma_b)
+    with pytest.raises(ExactPosteriorError, match=r"holds .* of the mass of sigma_b on its highest node"):
+        exact_posterior(radon)
+
+
+def test_a_grid_too_coarse_for_the_posterior_is_refused_and_a_finer_one_suggested(radon):
+    with pytest.raises(ExactPosteriorError, match=r"too coarse .* odd and even nodes .* Pass a larger grid_size"):
+        exact_posterior(radon, grid_size=12)
 
 
 def test_small_synthetic_data_set_is_handled_and_converges():

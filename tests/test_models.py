@@ -116,3 +116,21 @@ def test_bad_data_for_build_model_says_what_table_to_pass(radon):
 
     with pytest.raises(RadonDataError, match="the data passed to build_model lacks the column.*floor.*like load_radon"):
         build_model(radon.drop(columns="floor"))
+
+
+@pytest.mark.parametrize("priors", [[Prior("HalfNormal", 1.0)], "HalfNormal", ("sigma_b", Prior("HalfNormal", 1.0))])
+def test_priors_that_are_not_a_mapping_are_a_type_error(radon, priors):
+    """A list or a string used to raise AttributeError: 'list' object has no attribute 'items'."""
+    with pytest.raises(TypeError, match=r"priors must be a mapping from parameter name to Prior, e\.g\. \{'sigma_b'"):
+        build_model(radon, priors=priors)
+
+
+@pytest.mark.parametrize("scale", ["5", None, True])
+def test_a_prior_scale_that_is_not_a_number_is_a_type_error(scale):
+    with pytest.raises(TypeError, match="a prior's scale must be a number"):
+        Prior("HalfCauchy", scale)
+
+
+def test_data_that_is_not_a_table_is_a_type_error():
+    with pytest.raises(TypeError, match="the data passed to build_model must be a pandas DataFrame"):
+        build_model({"floor": [0, 1]})
