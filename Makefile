@@ -28,10 +28,11 @@ help:
 	@echo "make strip  remove outputs and stored numbers from chapters saved in JupyterLab"
 	@echo "make clean  remove the built book and caches"
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml postBuild
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed, found " + sys.version.split()[0] + " at " + sys.executable + ": install 3.11 or run make PYTHON=/path/to/python3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	@PATH="$(CURDIR)/$(BIN):$$PATH" bash postBuild
 	@touch $(STAMP)
 
 setup: $(STAMP)

@@ -39,7 +39,7 @@ def _tiny_book_with_makefile(tmp_path: Path, page_source: str, reference: bool =
     """A tiny book laid out like ours (its one chapter in chapters/), with our Makefile and .venv."""
     book = _tiny_book(tmp_path, page_source, reference, folder="chapters")
     shutil.copy(ROOT / "Makefile", book / "Makefile")
-    for name in ("requirements.txt", "pyproject.toml"):
+    for name in ("requirements.txt", "pyproject.toml", "postBuild"):
         shutil.copy2(ROOT / name, book / name)  # keeps their times, so the installed .venv counts as current
     (book / ".venv").symlink_to(ROOT / ".venv")
     return book

@@ -9,48 +9,17 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import shutil
 import threading
-from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 from urllib.request import urlopen
 
 import pytest
+from browser import ROOT, SCREENSHOTS, chromium_browser
+from browser import missing as _missing
 
-ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
-SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.ipynb"))
 PAGES = ["intro", *[f"chapters/{name}" for name in CHAPTERS], "bibliography"]
-
-# Chromium must not reach out to the network: this machine (and a reader's CI) may have none.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def find_chromium() -> str | None:
-    """Path of a Chromium binary: ``$CHROMIUM``, else the first of the usual names on ``PATH``."""
-    if os.environ.get("CHROMIUM"):
-        return os.environ["CHROMIUM"]
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        if path := shutil.which(name):
-            return path
-    return None
-
-
-def _missing(reason: str):
-    """Fail in CI, where the check must run; skip, with the reason, on a reader's machine."""
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -68,17 +37,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = find_chromium()
-    if chromium is None:
-        _missing("no Chromium found for the browser check: install Debian's `chromium` package or set $CHROMIUM")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("the browser check needs playwright: `.venv/bin/pip install -r requirements.txt`")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    with chromium_browser() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +88,8 @@ def test_every_page_opens_whole_in_a_browser(server, page, name):
     assert not missing_alt, f"{name}: images without alt text: {missing_alt}"
 
     text = page.locator("main").inner_text()
-    assert "{glue" not in text, f"{name}: a glue role was not replaced"
+    for raw in ("{glue", "{eval", "{cite", "{numref", ":class:", "```{"):
+        assert raw not in text, f"{name}: raw MyST ({raw}) shows instead of its rendering"
     assert "Traceback (most recent call last)" not in text, f"{name}: a Python traceback is shown"
 
 
