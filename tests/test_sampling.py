@@ -169,13 +169,20 @@ def stored_files(folder) -> list[str]:
 
 def test_ctrl_c_while_nutpie_samples_reaches_the_caller_and_stores_nothing(model, short_run, store):
     """nutpie used to catch it and return the draws so far, which were then stored as the fit."""
-    timer = threading.Timer(1.0, _thread.interrupt_main)  # as if Ctrl-C were pressed after 1 s
-    timer.start()
+    done = threading.Event()
+
+    def press_ctrl_c():  # after 1 s, and again each second, as a user would until it stops
+        while not done.wait(1.0):
+            _thread.interrupt_main()
+
+    presser = threading.Thread(target=press_ctrl_c, daemon=True)
+    presser.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             sample(model, **(SHORT | {"draws": 10**6}))
     finally:
-        timer.cancel()
+        done.set()
+        presser.join()
     assert stored_files(store) == []
 
 
