@@ -1,7 +1,7 @@
 """sample(): the book's sampling defaults, reproducible, with divergences recorded."""
 
-import _thread
-import threading
+import subprocess
+import sys
 
 import arviz as az
 import numpy as np
@@ -167,22 +167,38 @@ def stored_files(folder) -> list[str]:
     return sorted(p.name for p in folder.rglob("*")) if folder.exists() else []
 
 
-def test_ctrl_c_while_nutpie_samples_reaches_the_caller_and_stores_nothing(model, short_run, store):
-    """nutpie used to catch it and return the draws so far, which were then stored as the fit."""
-    done = threading.Event()
+CTRL_C_SCRIPT = """
+import _thread, sys, threading
+from radon_utils.data import load_radon
+from radon_utils.models import build_model
+from radon_utils.sampling import compile_nutpie, sample
 
-    def press_ctrl_c():  # after 1 s, and again each second, as a user would until it stops
-        while not done.wait(1.0):
-            _thread.interrupt_main()
+model = build_model(load_radon(), "noncentered")
+compile_nutpie(model)
+done = threading.Event()
 
-    presser = threading.Thread(target=press_ctrl_c, daemon=True)
-    presser.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            sample(model, **(SHORT | {"draws": 10**6}))
-    finally:
-        done.set()
-        presser.join()
+def press_ctrl_c():  # after 1 s, and again each second, as a user would until it stops
+    while not done.wait(1.0):
+        _thread.interrupt_main()
+
+threading.Thread(target=press_ctrl_c, daemon=True).start()
+try:
+    sample(model, seed=11, draws=10**6, tune=100, chains=2, progressbar=False)
+except KeyboardInterrupt:
+    done.set()
+    sys.exit(0)
+done.set()
+sys.exit("sampling returned although Ctrl-C was pressed")
+"""
+
+
+def test_ctrl_c_while_nutpie_samples_reaches_the_caller_and_stores_nothing(store):
+    """nutpie used to catch it and return the draws so far, which were then stored as the fit.
+
+    Run in a fresh interpreter, as a user's session would be: inside this long test session the
+    simulated Ctrl-C did not always arrive (seen once per full `make test`, never alone)."""
+    result = subprocess.run([sys.executable, "-c", CTRL_C_SCRIPT], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert stored_files(store) == []
 
 
