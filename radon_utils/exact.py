@@ -20,6 +20,10 @@ Written out, every term is a sum of non-negative products (no cancellation), and
 counties with the same ``(n0, n1)`` share the 2 x 2 determinant, so the data reduce to
 one set of sums per distinct ``(n0, n1)`` pair (46 of them for Minnesota).
 
+Given the scales, the county effects are Gaussian as well (each county's ``(a_j, b_j)`` needs only
+its own counts and sums, and ``mu``'s Gaussian conditional), so their exact posterior is a
+mixture of Gaussians over the grid: :meth:`ExactPosterior.county_effects` summarises it.
+
 What a grid cannot hold is refused with :class:`ExactPosteriorError`, which says why: a scale whose
 posterior mean or variance does not exist (e.g. ``sigma_b`` under its HalfCauchy prior when no
 home is on the first floor: the data say nothing about it, so its posterior is its prior), a
@@ -30,7 +34,7 @@ grid's edge, or summaries that the grid's odd and even nodes do not agree on.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +45,7 @@ from .data import MODEL_COLUMNS, validate_radon
 from .priors import Prior, resolve_priors
 
 __all__ = [
+    "DROPPED_MASS",
     "EDGE_MASS",
     "ExactPosterior",
     "ExactPosteriorError",
@@ -73,6 +78,9 @@ RESOLUTION = 0.05
 #: Prior families with a tail so heavy (density ~ sigma^-2) that the data must tame it for the
 #: posterior's mean and variance to exist.
 _HEAVY_TAILED = ("HalfCauchy",)
+#: Largest share of the posterior mass that :meth:`ExactPosterior.county_effects` may leave out by
+#: skipping the grid's lightest nodes (it changes no probability by more than this).
+DROPPED_MASS = 1e-9
 #: Grid points x county groups handled at once (bounds the memory used).
 _CHUNK_ELEMENTS = 1 << 20
 #: Where each scale's grid coordinate turns from log to even spacing (``s``, this fraction of
@@ -160,11 +168,13 @@ def _county_stats(data: pd.DataFrame) -> _CountyStats:
 
 @dataclass
 class _Collapsed:
-    """``log p(y | scales)`` and the Gaussian conditional posterior of ``(mu_a, mu_b)``."""
+    """``log p(y | scales)`` and the Gaussian conditional posterior of ``(mu_a, mu_b)``: its means,
+    its variances and the covariance of ``mu_a`` with ``mu_b``."""
 
     loglik: np.ndarray
     mu_mean: tuple[np.ndarray, np.ndarray]
     mu_var: tuple[np.ndarray, np.ndarray]
+    mu_cov: np.ndarray
 
 
 def _collapse(
@@ -235,6 +245,7 @@ def _collapse(
         loglik=loglik.reshape(shape),
         mu_mean=(m0.reshape(shape), m1.reshape(shape)),
         mu_var=((h22 / det_h).reshape(shape), (h11 / det_h).reshape(shape)),
+        mu_cov=(-a12 / det_h).reshape(shape),
     )
 
 
@@ -265,6 +276,85 @@ def log_marginal_likelihood(
     tau_a, tau_b = _location_scales(resolve_priors(priors))
     out = _collapse(_county_stats(_validated(data)), sa, sb, e, tau_a, tau_b).loglik
     return float(out) if np.ndim(out) == 0 else out
+
+
+@dataclass(frozen=True)
+class _CountyTotals:
+    """Each county's counts and sums of ``log_radon``: all that the posterior of its own intercept
+    ``a_j`` and slope ``b_j`` needs from the data. Counties are in the order of ``build_model``'s
+    ``county`` coordinate (county codes ascending)."""
+
+    names: list  # county labels, as in the data's ``county`` column
+    n: np.ndarray  # homes
+    n1: np.ndarray  # first-floor homes
+    sum_y0: np.ndarray  # sum of basement log_radon
+    sum_y1: np.ndarray  # sum of first-floor log_radon
+
+
+def _county_totals(data: pd.DataFrame) -> _CountyTotals:
+    """Per-county counts and sums of the (validated) radon table, in ``build_model``'s order."""
+    codes, county = np.unique(data["county_code"].to_numpy(), return_inverse=True)
+    names = data.drop_duplicates("county_code").set_index("county_code")["county"]
+    y = data["log_radon"].to_numpy(dtype=float)
+    upstairs = data["floor"].to_numpy() == 1
+    k = len(codes)
+    return _CountyTotals(
+        names=names.loc[codes].to_list(),
+        n=np.bincount(county, minlength=k).astype(float),
+        n1=np.bincount(county, weights=upstairs.astype(float), minlength=k),
+        sum_y0=np.bincount(county, weights=np.where(upstairs, 0.0, y), minlength=k),
+        sum_y1=np.bincount(county, weights=np.where(upstairs, y, 0.0), minlength=k),
+    )
+
+
+def _county_moments(
+    stats: _CountyStats,
+    totals: _CountyTotals,
+    sigma_a: np.ndarray,
+    sigma_b: np.ndarray,
+    eps: np.ndarray,
+    tau_a: float,
+    tau_b: float,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Mean and variance of every ``a_j`` and ``b_j`` given the scales, ``mu`` integrated out.
+
+    ``sigma_a, sigma_b, eps`` are 1-D arrays of grid nodes; the result maps ``"a"`` and ``"b"`` to
+    ``(mean, variance)``, each shaped ``(nodes, counties)``.
+
+    Given the scales and ``mu``, county ``j``'s ``(a_j, b_j)`` is Gaussian with precision
+    ``G / eps^2 + D^-1`` (``G``, ``D`` and ``W`` as in the module docstring). With
+    ``M = eps^2 I + D G`` its covariance is ``S = eps^2 M^-1 D`` and its mean ``c + K mu``, with
+    ``c = M^-1 D W'y`` and ``K = eps^2 M^-1``. Written so, no ``1 / sigma`` appears (sigma_b may be
+    ~1e-12 on the grid) and ``det M`` is the sum of non-negative terms used by :func:`_collapse`.
+    Given the scales, ``mu`` is Gaussian with mean ``m`` and covariance ``C`` (from
+    :func:`_collapse`), so ``(a_j, b_j)`` has mean ``c + K m`` and covariance ``S + K C K'``.
+    """
+    mu = _collapse(stats, sigma_a, sigma_b, eps, tau_a, tau_b)
+    m_a, m_b = (m[:, None] for m in mu.mu_mean)
+    v_a, v_b = (v[:, None] for v in mu.mu_var)
+    v_ab = mu.mu_cov[:, None]
+    sa2, sb2, e2 = (np.square(np.asarray(v, dtype=float))[:, None] for v in (sigma_a, sigma_b, eps))
+    n, n1, y0, y1 = totals.n, totals.n1, totals.sum_y0, totals.sum_y1
+    n0 = n - n1
+
+    det = e2 * e2 + e2 * sa2 * n + e2 * sb2 * n1 + sa2 * sb2 * n0 * n1
+    # K = eps^2 M^-1, with M^-1 = [[e2 + sb2 n1, -sa2 n1], [-sb2 n1, e2 + sa2 n]] / det.
+    k_aa = e2 * (e2 + sb2 * n1) / det
+    k_ab = -e2 * sa2 * n1 / det
+    k_ba = -e2 * sb2 * n1 / det
+    k_bb = e2 * (e2 + sa2 * n) / det
+    # c = M^-1 D W'y, with W'y = (y0 + y1, y1); S = K D has diagonal (k_aa sa2, k_bb sb2).
+    c_a = sa2 * (e2 * (y0 + y1) + sb2 * n1 * y0) / det
+    c_b = sb2 * (e2 * y1 + sa2 * (n0 * y1 - n1 * y0)) / det
+
+    def spread(k_1: np.ndarray, k_2: np.ndarray) -> np.ndarray:
+        """Variance added by mu's uncertainty: ``k' C k`` for a row ``k = (k_1, k_2)`` of ``K``."""
+        return k_1 * k_1 * v_a + 2.0 * k_1 * k_2 * v_ab + k_2 * k_2 * v_b
+
+    return {
+        "a": (c_a + k_aa * m_a + k_ab * m_b, k_aa * sa2 + spread(k_aa, k_ab)),
+        "b": (c_b + k_ba * m_a + k_bb * m_b, k_bb * sb2 + spread(k_ba, k_bb)),
+    }
 
 
 @dataclass(frozen=True)
@@ -415,7 +505,9 @@ class ExactPosterior:
     """The exact posterior of the radon model's top-level parameters.
 
     ``mean`` and ``sd`` hold the posterior means and standard deviations of ``mu_a, mu_b,
-    sigma_a, sigma_b, eps``; ``prob_below`` and ``density`` give the scales' marginals.
+    sigma_a, sigma_b, eps``; ``prob_below``, ``quantile``, ``density`` and ``marginal_mode``
+    describe the scales' marginals, and ``county_effects`` the counties' intercepts ``a`` and
+    floor slopes ``b``.
     The scales' joint posterior is held on a grid (``axes`` gives each axis's nodes in sigma
     units, ``weights`` the normalised 3-D cell masses, axes in the order of :data:`SCALES`);
     ``mu_a, mu_b`` are mixed over the grid from their exact Gaussian conditionals.
@@ -430,6 +522,8 @@ class ExactPosterior:
     log_evidence: float
     _coords: dict[str, _Coordinate] = field(repr=False)
     _t_axes: dict[str, np.ndarray] = field(repr=False)
+    _stats: _CountyStats = field(repr=False)
+    _totals: _CountyTotals = field(repr=False)
 
     def _check_scale(self, name: str) -> int:
         if name not in SCALES:
@@ -477,11 +571,179 @@ class ExactPosterior:
         self._check_scale(name)
         if not threshold > 0:
             return 0.0
-        t = self._t_axes[name]
-        h = float(t[1] - t[0])
-        si, _ = special.sici(np.pi * (self._coords[name].t(threshold) - t) / h)
-        p = float(np.sum(self.marginal_weights(name) * (0.5 + si / np.pi)))
+        p = float(self._cdf_t(name, self._coords[name].t(threshold)))
         return min(max(p, 0.0), 1.0)
+
+    def _cdf_t(self, name: str, t: np.ndarray | float) -> np.ndarray:
+        """The marginal CDF of scale ``name`` at grid coordinates ``t`` (not clipped to [0, 1]):
+        the node masses spread over the uniform grid coordinate by their sinc interpolant,
+        integrated."""
+        nodes = self._t_axes[name]
+        h = float(nodes[1] - nodes[0])
+        si, _ = special.sici(np.pi * (np.asarray(t, dtype=float)[..., None] - nodes) / h)
+        return np.sum(self.marginal_weights(name) * (0.5 + si / np.pi), axis=-1)
+
+    def quantile(self, name: str, q: float | np.ndarray) -> float | np.ndarray:
+        """Return the ``q``-quantile of scale ``name``'s marginal posterior (``q`` float or array).
+
+        The inverse of :meth:`prob_below`: the sigma at which that marginal CDF (the node masses on
+        the uniform grid coordinate, spread by their sinc interpolant) reaches ``q``, bracketed on a
+        grid eight times finer than the nodes and then found with Brent's method in the grid
+        coordinate. So ``prob_below(name, quantile(name, q))`` returns ``q`` (to ~1e-12) and the
+        quantile is as accurate as the grid (on Minnesota's data the scales' 0.1% to 99.9% quantiles
+        move by less than 1e-6 from a 48-node to a 96-node grid).
+
+        ``q = 0`` gives 0.0 and ``q = 1`` gives ``inf`` (a scale's posterior has no upper end); a
+        ``q`` closer to 0 or 1 than the mass the grid's box leaves out (~1e-10) is clipped to the
+        box. Raises ``ValueError`` for an unknown name or a ``q`` outside [0, 1].
+        """
+        self._check_scale(name)
+        probs = np.asarray(q, dtype=float)
+        if not np.all((probs >= 0) & (probs <= 1)):  # NaN fails both comparisons
+            raise ValueError(f"q must be a probability, between 0 and 1 inclusive; got {q!r}")
+        nodes = self._t_axes[name]
+        coord = self._coords[name]
+        h = float(nodes[1] - nodes[0])
+        fine = np.linspace(nodes[0] - h, nodes[-1] + h, 8 * (len(nodes) + 1) + 1)
+        cdf = self._cdf_t(name, fine)
+
+        def solve(p: float) -> float:
+            if p == 0.0:
+                return 0.0
+            if p == 1.0:
+                return math.inf
+            reached = np.flatnonzero(cdf >= p)
+            if len(reached) == 0 or reached[0] == 0:  # in a tail the box leaves out
+                return float(coord.sigma(fine[-1 if len(reached) == 0 else 0]))
+            j = int(reached[0])
+            t_q = optimize.brentq(
+                lambda t: float(self._cdf_t(name, t)) - p, fine[j - 1], fine[j], xtol=1e-10 * h
+            )
+            return float(coord.sigma(t_q))
+
+        out = np.vectorize(solve, otypes=[float])(probs)
+        return float(out) if out.ndim == 0 else out
+
+    def marginal_mode(self, name: str = "sigma_b") -> float:
+        """Return the mode of scale ``name``'s marginal posterior density, with respect to sigma.
+
+        "Integrate, then maximize": the other two scales, ``mu_a, mu_b`` and the county effects
+        are integrated out and the one-dimensional density that is left is maximized. That is
+        the spirit of REML and lme4's ``lmer``, which integrate out ``mu`` and the county effects
+        and then maximize (the likelihood, over all scales jointly). It differs from the joint
+        MAP (``pm.find_MAP``), which sends sigma_b to 0 because the density of all parameters
+        together grows without bound there: the marginal density stays finite at 0. Like every
+        mode it depends on the coordinate (the density of log sigma peaks elsewhere); a mean
+        does not.
+
+        The grid node of highest :meth:`density` is refined by a bounded one-dimensional optimizer
+        (Brent's) between its two neighbours, on the marginal density evaluated as on the nodes:
+        the other two scales integrated by the grid's own quadrature. So the mode is as accurate
+        as the grid: on Minnesota's data the three modes move by less than 1e-7 from a 48-node to
+        a 96-node grid.
+
+        Returns 0.0 when the density is highest at sigma = 0, the boundary: when its largest
+        value on the grid's nodes is at the lowest node, or exceeds the value there by less than
+        a relative 1e-9. (The density depends on sigma^2 only, so near 0 it is flat, and for a
+        scale whose mass reaches 0 the lowest node is ~1e-11 of the bulk.) That happens, for
+        example, to sigma_b under a HalfNormal prior when no home is on the first floor.
+        """
+        self._check_scale(name)
+        nodes, dens = self.density(name)
+        best = int(np.argmax(dens))
+        if dens[best] <= dens[0] * (1.0 + 1e-9):
+            return 0.0
+        bounds = (float(nodes[best - 1]), float(nodes[min(best + 1, len(nodes) - 1)]))
+        fit = optimize.minimize_scalar(
+            lambda sigma: -float(self._log_density(name, np.array([sigma]))[0]),
+            bounds=bounds,
+            method="bounded",
+            options={"xatol": 1e-9 * float(nodes[best])},
+        )
+        return float(fit.x)
+
+    def _log_density(self, name: str, sigma: np.ndarray) -> np.ndarray:
+        """``log p(name = sigma | y)`` at each value of the 1-D array ``sigma``, the other two
+        scales integrated out by the grid's quadrature (on a node: the log of :meth:`density`)."""
+        k = SCALES.index(name)
+        points = [self.axes[n] for n in SCALES]
+        points[k] = np.asarray(sigma, dtype=float)
+        # log(d sigma / d t) + log(step) of the two axes summed over; 0 for the one held fixed.
+        cells = []
+        for n in SCALES:
+            t = self._t_axes[n]
+            cells.append(self._coords[n].log_jacobian(t) + math.log(t[1] - t[0]))
+        cells[k] = np.zeros(len(points[k]))
+        mesh = _mesh(points)
+        tau_a, tau_b = _location_scales(self.priors)
+        log_joint = _collapse(self._stats, *mesh, tau_a, tau_b).loglik + sum(_mesh(cells))
+        for n, s in zip(SCALES, mesh):
+            log_joint = log_joint + self.priors[n].logpdf(s)
+        others = tuple(i for i in range(3) if i != k)
+        return special.logsumexp(log_joint, axis=others) - self.log_evidence
+
+    def county_effects(
+        self, effect: str = "b", probs: Sequence[float] = (0.05, 0.95)
+    ) -> pd.DataFrame:
+        """Return the exact posterior of each county's floor slope ``b`` (or intercept, ``"a"``).
+
+        One row per county, indexed by county in the order of ``build_model``'s ``county``
+        coordinate (county codes ascending), with columns ``mean``, ``sd`` and one per entry of
+        ``probs``, named by its percentage: ``q05`` for 0.05, ``q95`` for 0.95, ``q2.5`` for 0.025.
+
+        Given the three scales, each county's effect is Gaussian with ``mu_a, mu_b`` and the other
+        counties integrated out (:func:`_county_moments`), so its exact posterior is a mixture of
+        Gaussians, one per grid node, weighted by the node's posterior mass (Jacobians included,
+        as for every summary here). The mean is the weighted mean of the conditional means, the
+        sd follows from the law of total variance, and each quantile solves mixture CDF = q by
+        Brent's method. The lightest nodes, which together carry at most :data:`DROPPED_MASS` of
+        the mass, are left out (the rest renormalised): that moves each mixture CDF by at most
+        that much. The results are as accurate as the grid (on Minnesota's data they move by less
+        than 1e-9 from a 48-node to a 96-node grid); the 85 Minnesota counties take about two
+        seconds (36,000 of the 110,592 nodes are kept).
+        """
+        if effect not in ("a", "b"):
+            raise ValueError(
+                f"unknown effect {effect!r}: use 'a' (county intercepts) or 'b' (floor slopes)"
+            )
+        probs = tuple(float(p) for p in np.atleast_1d(probs))
+        if not all(0.0 < p < 1.0 for p in probs):
+            raise ValueError(
+                f"probs must lie strictly between 0 and 1 (a county effect is unbounded), "
+                f"got {probs!r}"
+            )
+        labels = [_quantile_label(p) for p in probs]
+        if len(set(labels)) < len(labels):
+            raise ValueError(f"probs must differ from each other, got {probs!r}")
+        weights, means, variances = self._county_mixtures(effect)
+        rows = [_mixture_summary(weights, m, v, probs) for m, v in zip(means, variances)]
+        index = pd.Index(self._totals.names, name="county")
+        return pd.DataFrame(rows, index=index, columns=["mean", "sd", *labels])
+
+    def _county_mixtures(self, effect: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The weights of the grid nodes that hold all but :data:`DROPPED_MASS` of the mass
+        (renormalised), and each county effect's conditional mean and variance at those nodes
+        (arrays shaped ``(counties, nodes)``: one row per county's mixture)."""
+        flat = self.weights.ravel()
+        lightest = np.argsort(flat)
+        kept = np.ones(flat.size, dtype=bool)
+        kept[lightest[np.cumsum(flat[lightest]) <= DROPPED_MASS]] = False
+        where = np.unravel_index(np.flatnonzero(kept), self.weights.shape)
+        sigmas = [self.axes[n][i] for n, i in zip(SCALES, where)]
+        tau_a, tau_b = _location_scales(self.priors)
+        chunk = max(1, _CHUNK_ELEMENTS // len(self._totals.names))
+        parts = [
+            _county_moments(
+                self._stats, self._totals, *(s[start : start + chunk] for s in sigmas), tau_a, tau_b
+            )[effect]
+            for start in range(0, len(sigmas[0]), chunk)
+        ]
+        weights = flat[kept]
+        return (
+            weights / weights.sum(),
+            np.ascontiguousarray(np.concatenate([mean for mean, _ in parts]).T),
+            np.ascontiguousarray(np.concatenate([var for _, var in parts]).T),
+        )
 
     @property
     def sigma_b_grid(self) -> np.ndarray:
@@ -499,6 +761,43 @@ class ExactPosterior:
         return pd.DataFrame(
             {"mean": [self.mean[n] for n in names], "sd": [self.sd[n] for n in names]}, index=list(names)
         )
+
+
+def _quantile_label(p: float) -> str:
+    """Column name of the ``p``-quantile: ``q05`` for 0.05, ``q95`` for 0.95, ``q2.5`` for 0.025."""
+    percent = 100.0 * p
+    return f"q{round(percent):02d}" if abs(percent - round(percent)) < 1e-9 else f"q{percent:g}"
+
+
+def _mixture_summary(
+    weights: np.ndarray, means: np.ndarray, variances: np.ndarray, probs: Sequence[float]
+) -> list[float]:
+    """``[mean, sd, quantile at each of probs]`` of the Gaussian mixture
+    ``sum_k weights[k] N(means[k], variances[k])`` (the weights sum to 1).
+
+    Sums are ``np.sum(weights * x)``, not ``weights @ x``: on a busy machine a multithreaded BLAS
+    dot product of this size took 8 ms instead of 0.02 ms, and the quantiles need thousands.
+    """
+    mean = float(np.sum(weights * means))
+    # The law of total variance: the mean of the variances plus the variance of the means.
+    sd = math.sqrt(float(np.sum(weights * (variances + (means - mean) ** 2))))
+    sds = np.sqrt(variances)
+
+    def excess(x: float, p: float) -> float:
+        return float(np.sum(weights * special.ndtr((x - means) / sds))) - p
+
+    quantiles = []
+    for p in probs:
+        # The mixture's p-quantile lies between the smallest and largest of its components'.
+        own = means + sds * special.ndtri(p)
+        lo, hi = float(own.min()), float(own.max())
+        if excess(lo, p) >= 0.0:
+            quantiles.append(lo)
+        elif excess(hi, p) <= 0.0:
+            quantiles.append(hi)
+        else:
+            quantiles.append(optimize.brentq(excess, lo, hi, args=(p,), xtol=1e-10 * sd))
+    return [mean, sd, *quantiles]
 
 
 def exact_posterior(
@@ -555,6 +854,8 @@ def exact_posterior(
         log_evidence=log_evidence,
         _coords=dict(zip(SCALES, coords)),
         _t_axes=dict(zip(SCALES, t_axes)),
+        _stats=stats,
+        _totals=_county_totals(data),
     )
 
 
@@ -695,6 +996,7 @@ def _check_resolution(
             loglik=collapsed.loglik[part],
             mu_mean=tuple(m[part] for m in collapsed.mu_mean),
             mu_var=tuple(v[part] for v in collapsed.mu_var),
+            mu_cov=collapsed.mu_cov[part],
         )
         halves.append(_moments(sub, sub_axes, sub_collapsed))
     (mean0, sd0), (mean1, sd1) = halves

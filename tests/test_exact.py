@@ -13,10 +13,13 @@ from scipy import integrate, stats
 from radon_utils.data import load_radon
 import radon_utils.exact as exact_module
 from radon_utils.exact import (
+    DROPPED_MASS,
     SCALES,
     ExactPosteriorError,
     _collapse,
+    _county_moments,
     _county_stats,
+    _county_totals,
     exact_posterior,
     log_marginal_likelihood,
 )
@@ -118,10 +121,11 @@ def test_conditional_moments_of_mu_equal_generalised_least_squares():
     cov = cov_with_mu - tau**2 * x @ x.T  # covariance of y given mu
     precision = x.T @ np.linalg.solve(cov, x) + np.eye(2) / tau**2
     mean = np.linalg.solve(precision, x.T @ np.linalg.solve(cov, data["log_radon"].to_numpy()))
-    variance = np.diag(np.linalg.inv(precision))
+    covariance = np.linalg.inv(precision)
     got = _collapse(_county_stats(data), sigma_a, sigma_b, eps, tau, tau)
     np.testing.assert_allclose(np.ravel(got.mu_mean), mean, rtol=1e-10)
-    np.testing.assert_allclose(np.ravel(got.mu_var), variance, rtol=1e-10)
+    np.testing.assert_allclose(np.ravel(got.mu_var), np.diag(covariance), rtol=1e-10)
+    assert float(got.mu_cov) == pytest.approx(covariance[0, 1], rel=1e-10)
 
 
 def test_doubling_the_grid_moves_every_summary_by_less_than_1e_3(radon, exact):
@@ -130,6 +134,13 @@ def test_doubling_the_grid_moves_every_summary_by_less_than_1e_3(radon, exact):
         assert abs(fine.mean[name] - exact.mean[name]) < 1e-3, name
         assert abs(fine.sd[name] - exact.sd[name]) < 1e-3, name
     assert abs(fine.prob_below("sigma_b", 0.1) - exact.prob_below("sigma_b", 0.1)) < 1e-3
+    # Measured: quantiles moved by < 1e-6 and modes by < 1e-7.
+    for name in SCALES:
+        probs = [0.001, 0.05, 0.5, 0.95, 0.999]
+        np.testing.assert_allclose(
+            fine.quantile(name, probs), exact.quantile(name, probs), atol=1e-5
+        )
+        assert fine.marginal_mode(name) == pytest.approx(exact.marginal_mode(name), abs=1e-6)
 
 
 def test_grid_reaches_far_below_sigma_b_1e_4_and_its_edges_carry_no_mass(exact):
@@ -179,11 +190,15 @@ def test_prob_below_is_a_distribution_function(exact):
 
 
 @pytest.mark.parametrize("name", ["mu_a", "tau", "sigma"])
-def test_prob_below_and_density_reject_unknown_names(exact, name):
+def test_the_marginals_of_the_scales_reject_unknown_names(exact, name):
     with pytest.raises(ValueError, match="sigma_a, sigma_b, eps"):
         exact.prob_below(name, 0.1)
     with pytest.raises(ValueError, match="sigma_a, sigma_b, eps"):
         exact.density(name)
+    with pytest.raises(ValueError, match="sigma_a, sigma_b, eps"):
+        exact.quantile(name, 0.5)
+    with pytest.raises(ValueError, match="sigma_a, sigma_b, eps"):
+        exact.marginal_mode(name)
 
 
 def test_half_normal_priors_give_a_finite_normalised_posterior_that_moves_sensibly(radon, exact):
@@ -297,6 +312,201 @@ def test_grid_size_must_be_sensible(radon):
         exact_posterior(radon, grid_size=3)
     with pytest.raises(ValueError, match="grid_size"):
         exact_posterior(radon, grid_size=(32, 32))
+
+
+# --- Quantiles and the marginal mode of the scales --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def basements(radon):
+    """Without first-floor homes, under a HalfNormal(1) prior, sigma_b's posterior is its prior."""
+    return exact_posterior(radon[radon["floor"] == 0], priors={"sigma_b": Prior("HalfNormal", 1.0)})
+
+
+def test_quantile_of_a_known_posterior_is_its_quantile(basements):
+    probs = np.array([0.001, 0.05, 0.25, 0.5, 0.75, 0.95, 0.999])
+    sigma = basements.quantile("sigma_b", probs)
+    # As accurate as the grid's probabilities (~1e-7), which in the thin tail is ~3e-5 in sigma.
+    np.testing.assert_allclose(stats.halfnorm.cdf(sigma), probs, atol=1e-6)
+    np.testing.assert_allclose(sigma, stats.halfnorm.ppf(probs), rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", SCALES)
+def test_quantile_inverts_prob_below_and_increases(exact, name):
+    probs = np.linspace(0.001, 0.999, 41)
+    sigma = exact.quantile(name, probs)
+    assert sigma.shape == probs.shape and np.all(np.diff(sigma) > 0)
+    back = [exact.prob_below(name, s) for s in sigma]
+    np.testing.assert_allclose(back, probs, atol=1e-9)
+    assert exact.quantile(name, 0.0) == 0.0 and exact.quantile(name, 1.0) == math.inf
+    assert isinstance(exact.quantile(name, 0.5), float)
+    assert exact.quantile(name, [[0.25], [0.75]]).shape == (2, 1)
+
+
+@pytest.mark.parametrize("q", [-0.1, 1.5, math.nan, [0.5, 2.0]])
+def test_quantile_refuses_a_q_that_is_not_a_probability(exact, q):
+    with pytest.raises(ValueError, match="q must be a probability"):
+        exact.quantile("sigma_b", q)
+
+
+def test_the_marginal_mode_of_sigma_b_is_positive_and_tops_its_density(exact):
+    mode = exact.marginal_mode()
+    assert mode == exact.marginal_mode("sigma_b")
+    # Measured: the marginal density of sigma_b is 1.196 at 0 and 2.979 at its mode 0.2814.
+    assert 0.2 < mode < 0.35
+    sigma = np.linspace(0.0, 1.0, 10001)
+    _, density = exact.density("sigma_b", at=sigma)
+    assert mode == pytest.approx(sigma[np.argmax(density)], abs=1e-3)
+    on_either_side = exact._log_density("sigma_b", np.array([0.999 * mode, mode, 1.001 * mode]))
+    assert on_either_side[1] > max(on_either_side[0], on_either_side[2])
+    assert density[0] < 0.5 * np.exp(on_either_side[1])  # the density at 0 is well below the peak
+    # Not below the posterior mean, as one might guess: the density's shoulder at sigma_b -> 0
+    # (40% of the peak) pulls the mean (0.259) and the median (0.262) below the mode (0.281).
+    assert exact.mean["sigma_b"] < exact.quantile("sigma_b", 0.5) < mode
+
+
+@pytest.mark.parametrize("name", ["sigma_a", "eps"])
+def test_the_other_marginal_modes_top_their_densities(exact, name):
+    mode = exact.marginal_mode(name)
+    values = exact._log_density(name, np.array([0.999 * mode, mode, 1.001 * mode]))
+    assert values[1] > max(values[0], values[2])
+    assert abs(mode - exact.mean[name]) < exact.sd[name]
+
+
+def test_a_marginal_density_highest_at_zero_has_its_mode_at_zero(basements):
+    """Here sigma_b's posterior is its HalfNormal prior, whose density falls from sigma_b = 0."""
+    assert basements.marginal_mode("sigma_b") == 0.0
+    assert basements.marginal_mode("sigma_a") > 0.0
+
+
+def test_the_marginal_density_between_nodes_is_the_grids_own_quadrature(exact):
+    for name in SCALES:
+        nodes, density = exact.density(name)
+        np.testing.assert_allclose(np.exp(exact._log_density(name, nodes)), density, rtol=1e-10)
+
+
+# --- The county effects ------------------------------------------------------------------------
+
+
+def dense_county_moments(data: pd.DataFrame, sigma_a, sigma_b, eps, tau_a, tau_b):
+    """Posterior means and variances of (mu_a, mu_b, a_1..a_J, b_1..b_J) given the scales, from
+    their joint precision matrix built term by term."""
+    _, county = np.unique(data["county_code"].to_numpy(), return_inverse=True)
+    k = county.max() + 1
+    floor = data["floor"].to_numpy(dtype=float)
+    rows = np.arange(len(data))
+    design = np.zeros((len(data), 2 + 2 * k))  # y = a[county] + b[county] * floor + noise
+    design[rows, 2 + county] = 1.0
+    design[rows, 2 + k + county] = floor
+    deviation = np.zeros((2 * k, 2 + 2 * k))  # a_j - mu_a and b_j - mu_b
+    deviation[np.arange(k), 0] = deviation[k + np.arange(k), 1] = -1.0
+    deviation[np.arange(2 * k), 2 + np.arange(2 * k)] = 1.0
+    scale = np.repeat([sigma_a, sigma_b], k)
+    precision = (
+        np.diag(np.r_[1 / tau_a**2, 1 / tau_b**2, np.zeros(2 * k)])
+        + deviation.T @ (deviation / scale[:, None] ** 2)
+        + design.T @ design / eps**2
+    )
+    covariance = np.linalg.inv(precision)
+    mean = covariance @ design.T @ data["log_radon"].to_numpy() / eps**2
+    return mean, np.diag(covariance)
+
+
+def uneven(seed: int) -> pd.DataFrame:
+    """Five counties: one without first-floor homes, one with a single home, the rest with four."""
+    data = synthetic(5, 4, seed=seed)
+    data.loc[data["county_code"] == 0, "floor"] = 0
+    return data.drop(index=[4, 5, 6]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize(
+    ("sigma_a", "sigma_b", "eps"), [(0.4, 0.25, 0.7), (0.05, 1.5, 0.3), (1.0, 1e-3, 0.8)]
+)
+def test_county_effects_given_the_scales_equal_a_dense_gaussian(sigma_a, sigma_b, eps):
+    data = uneven(seed=4)
+    tau_a, tau_b = 10.0, 5.0
+    mean, variance = dense_county_moments(data, sigma_a, sigma_b, eps, tau_a, tau_b)
+    scales = (np.array([v]) for v in (sigma_a, sigma_b, eps))  # one grid node
+    got = _county_moments(_county_stats(data), _county_totals(data), *scales, tau_a, tau_b)
+    k = 5
+    for effect, part in (("a", slice(2, 2 + k)), ("b", slice(2 + k, 2 + 2 * k))):
+        np.testing.assert_allclose(got[effect][0][0], mean[part], rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(got[effect][1][0], variance[part], rtol=1e-8)
+
+
+def test_county_effects_mix_the_conditionals_over_the_whole_grid():
+    data = synthetic(8, 6, seed=11)
+    post = exact_posterior(data)
+    probs = (0.025, 0.5, 0.975)
+    table = post.county_effects("b", probs=probs)
+    assert list(table.columns) == ["mean", "sd", "q2.5", "q50", "q97.5"]
+    assert list(table.index) == [f"C{c}" for c in range(8)] and table.index.name == "county"
+    # The same mixture from every grid node, none dropped.
+    sigmas = np.meshgrid(*(post.axes[name] for name in SCALES), indexing="ij")
+    means, variances = _county_moments(
+        post._stats, post._totals, *(s.ravel() for s in sigmas), 100.0, 100.0
+    )["b"]
+    weights = post.weights.ravel()[:, None]
+    mean = np.sum(weights * means, axis=0)
+    sd = np.sqrt(np.sum(weights * (variances + (means - mean) ** 2), axis=0))
+    np.testing.assert_allclose(table["mean"], mean, atol=1e-8)
+    np.testing.assert_allclose(table["sd"], sd, atol=1e-8)
+    for p, column in zip(probs, ["q2.5", "q50", "q97.5"]):
+        at = table[column].to_numpy()
+        cdf = np.sum(weights * stats.norm.cdf(at, means, np.sqrt(variances)), axis=0)
+        np.testing.assert_allclose(cdf, p, atol=10 * DROPPED_MASS)
+    assert np.all(table["q2.5"] < table["mean"]) and np.all(table["mean"] < table["q97.5"])
+    assert np.all(table["q2.5"] < table["q50"]) and np.all(table["q50"] < table["q97.5"])
+    intercepts = post.county_effects("a")
+    assert list(intercepts.columns) == ["mean", "sd", "q05", "q95"]
+    assert np.all(intercepts["q05"] < intercepts["q95"])
+
+
+@pytest.fixture(scope="module")
+def slopes(exact):
+    return exact.county_effects("b")
+
+
+def test_county_effects_follow_the_models_county_order(radon, slopes):
+    assert list(slopes.index) == list(build_model(radon).coords["county"])
+
+
+def test_a_slope_without_first_floor_homes_is_mu_b_plus_spread_sigma_b(radon, exact, slopes):
+    """With no first-floor home the county's data say nothing about its slope: given the rest,
+    b_j ~ Normal(mu_b, sigma_b), so its mean is mu_b's and its variance var(mu_b) + E[sigma_b^2]."""
+    upstairs = radon.groupby("county")["floor"].sum()
+    for county in upstairs.index[upstairs == 0]:
+        row = slopes.loc[county]
+        assert row["mean"] == pytest.approx(exact.mean["mu_b"], abs=1e-8)
+        second_moment = exact.sd["sigma_b"] ** 2 + exact.mean["sigma_b"] ** 2
+        assert row["sd"] ** 2 == pytest.approx(exact.sd["mu_b"] ** 2 + second_moment, rel=1e-7)
+
+
+def test_slopes_are_surer_where_many_homes_are_on_the_first_floor(radon, slopes):
+    upstairs = radon.groupby("county")["floor"].sum()
+    many = upstairs.idxmax()  # ST LOUIS, 16 first-floor homes
+    width = slopes["q95"] - slopes["q05"]
+    for county in upstairs.index[upstairs == 0]:
+        assert slopes.loc[county, "sd"] > 1.5 * slopes.loc[many, "sd"]
+        assert width[county] > 1.5 * width[many]
+    assert np.all(slopes["q05"] < slopes["mean"]) and np.all(slopes["mean"] < slopes["q95"])
+    # Partial pooling: the slopes' means (spread 0.10) vary much less than each slope is
+    # uncertain (sd 0.27 on average), since each is pulled towards mu_b.
+    assert slopes["mean"].std() < 0.5 * slopes["sd"].mean()
+
+
+@pytest.mark.parametrize(
+    ("effect", "probs", "message"),
+    [
+        ("c", (0.05, 0.95), "unknown effect 'c'"),
+        ("b", (0.0, 0.5), "strictly between 0 and 1"),
+        ("b", (1.2,), "strictly between 0 and 1"),
+        ("b", (0.05, 0.05), "differ"),
+    ],
+)
+def test_county_effects_refuse_unknown_effects_and_improper_probs(exact, effect, probs, message):
+    with pytest.raises(ValueError, match=message):
+        exact.county_effects(effect, probs=probs)
 
 
 SEED = 20240607
