@@ -7,7 +7,9 @@ import arviz as az
 import numpy as np
 import pytest
 
-from radon_utils.diagnostics import count_divergences, fit_summary
+from radon_utils.diagnostics import count_divergences, divergent_steps
+from radon_utils.exact import exact_posterior
+from radon_utils.sweep import COLUMNS, SLOPE_PROBS, fit_row
 from radon_utils.models import build_model
 from radon_utils.sampling import IncompleteFitError, sample, show_progress
 
@@ -60,10 +62,27 @@ def test_pymcs_own_nuts_is_available_with_the_same_output(model):
     assert "diverging" in idata.sample_stats
 
 
-def test_fit_summary_reports_the_books_numbers(short_run):
-    summary = fit_summary(short_run)
-    assert set(summary) == {"divergences", "ess_sigma_b", "max_rhat", "sigma_b_mean", "sigma_b_min"}
-    assert 0 < summary["sigma_b_min"] <= summary["sigma_b_mean"]
+def test_fit_row_reports_every_sweep_column(short_run, radon):
+    exact_slopes = exact_posterior(radon).county_effects("b", probs=SLOPE_PROBS)
+    row = fit_row(short_run, short_run.posterior["county"].values[0], exact_slopes)
+    assert set(row) == set(COLUMNS) - {"seed", "parameterization", "target_accept", "sampling_seconds"}
+    assert 0 < row["sigma_b_min"] <= row["sigma_b_median"] <= row["sigma_b_max"]
+
+
+def test_store_divergences_keeps_where_each_failing_step_began_and_ended(radon):
+    centered = build_model(radon, "centered")  # seed 3 gives a short centered run with one divergence
+    settings = {"seed": 3, "draws": 200, "tune": 200, "chains": 2, "progressbar": False, "cache": False}
+    plain = sample(centered, **settings)
+    stored = sample(centered, **settings, store_divergences=True)
+    assert plain.posterior["sigma_b"].equals(stored.posterior["sigma_b"]), "the draws changed"
+    steps = divergent_steps(stored, str(stored.posterior["county"].values[0]))
+    assert len(steps) == count_divergences(stored) > 0
+    assert list(steps.columns) == ["sigma_b_start", "b_start", "sigma_b_end", "b_end"]
+    assert (steps[["sigma_b_start", "sigma_b_end"]] > 0).all().all()
+    with pytest.raises(ValueError, match="store_divergences=True"):
+        divergent_steps(plain, "x")
+    with pytest.raises(ValueError, match="needs sampler='nutpie'"):
+        sample(centered, seed=3, sampler="pymc", store_divergences=True)
 
 
 @pytest.mark.parametrize(
