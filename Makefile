@@ -21,7 +21,7 @@ BOOK_SOURCES := $(wildcard *.md chapters/*.ipynb radon_utils/*.py data/*.csv) _t
 help:
 	@echo "make book   set up .venv, execute every chapter and build the HTML book"
 	@echo "make test   set up .venv and run every test (unit tests + every chapter under nbval)"
-	@echo "make sweep  fit both models over 20 seeds and rewrite data/seed_sweep.csv"
+	@echo "make sweep  fit both models over 20 seeds and 4 target_accept values (about 11 min); rewrite data/seed_sweep.csv"
 	@echo "make data   rebuild data/radon.csv from the raw survey files in data/raw/"
 	@echo "make bench  measure samplers, chapters and builds; writes bench/RESULTS.md"
 	@echo "make linkcheck  check the external links (needs the internet)"

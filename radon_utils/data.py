@@ -15,6 +15,8 @@ __all__ = [
     "RadonDataError",
     "find_file",
     "find_radon_csv",
+    "example_counties",
+    "funnel_county",
     "load_radon",
     "validate_radon",
     "write_csv",
@@ -191,3 +193,32 @@ def _check_whole_numbers(data: pd.DataFrame, col: str, source: str, hint: str) -
     fractional = pd.Series(values != np.round(values))
     if fractional.any():
         raise RadonDataError(f"{source} has fractional values in column {col!r} ({_rows(fractional)}); {hint}")
+
+
+def funnel_county(data: pd.DataFrame) -> str:
+    """The county whose slope the data inform least: no first-floor reading, and of those the most
+    homes (ties: the first by name). Its slope is learnt from the other counties alone."""
+    floors = data.groupby("county")["floor"].agg(homes="size", first_floor="sum")
+    candidates = floors[floors["first_floor"] == 0]
+    if candidates.empty:
+        raise RadonDataError("every county has a first-floor reading, so no slope is informed by the others alone")
+    return str(candidates["homes"].idxmax())
+
+
+def example_counties(data: pd.DataFrame, first_floor_counts: tuple[int, ...] = (0, 1, 3)) -> dict[str, str]:
+    """Counties chosen by how much their data say about their floor slope: for each count in
+    ``first_floor_counts`` the county with that many first-floor readings and the most homes,
+    then the county with the most first-floor readings. Returns ``{county: row label}``, the label
+    naming its homes and first-floor readings (for ``plots.plot_county_slopes``)."""
+    floors = data.groupby("county")["floor"].agg(homes="size", first_floor="sum")
+    chosen = []
+    for count in first_floor_counts:
+        candidates = floors[floors["first_floor"] == count]
+        if candidates.empty:
+            raise RadonDataError(f"no county has exactly {count} first-floor reading(s); choose other counts")
+        chosen.append(candidates["homes"].idxmax())
+    chosen.append(floors["first_floor"].idxmax())
+    return {
+        county: f"{county.title()}: {floors.loc[county, 'homes']} homes, {floors.loc[county, 'first_floor']} first floor"
+        for county in dict.fromkeys(chosen)
+    }

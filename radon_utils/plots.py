@@ -5,6 +5,7 @@ from __future__ import annotations
 import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import seaborn as sns
 
 #: One colour per role across the whole book (Okabe-Ito palette, safe for colour-blind readers).
@@ -15,6 +16,7 @@ COLORS = {
     "divergent": "#009E73",  # bluish green: divergent transitions
     "data": "#777777",  # grey: observations
     "map": "#CC79A7",  # reddish purple: the MAP estimate
+    "centered_other": "#E69F00",  # orange: a second centered fit, beside the first
 }
 
 #: How each parameterization is named in legends.
@@ -111,4 +113,35 @@ def plot_exact_log_sigma_b(exact, grid: np.ndarray, *, ax: plt.Axes | None = Non
     style = {"color": COLORS["exact"], "linestyle": "--", "linewidth": 1.5, "label": LABELS["exact"]} | style
     ax.plot(grid, density * grid * np.log(10), **style)
     ax.set_xscale("log")
+    return ax
+
+
+def plot_county_slopes(
+    intervals: dict[str, pd.DataFrame],
+    counties: dict[str, str],
+    *,
+    colors: list[str],
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Posterior mean (dot) and central interval (bar) of chosen counties' slopes, one row per
+    county and one bar per source.
+
+    ``intervals`` maps each source's legend label to a table with columns ``mean`` and two
+    quantiles, indexed by county (``ExactPosterior.county_effects`` or
+    ``diagnostics.county_intervals``); ``colors`` gives one colour per source, in the same order.
+    ``counties`` maps each county to the label of its row.
+    """
+    ax = ax or plt.gca()
+    offsets = np.linspace(-0.22, 0.22, len(intervals)) if len(intervals) > 1 else [0.0]
+    for offset, color, (label, table) in zip(offsets, colors, intervals.items()):
+        rows = table.loc[list(counties)]
+        low, high = [c for c in rows.columns if c.startswith("q")][:2]
+        y = np.arange(len(rows)) + offset
+        ax.hlines(y, rows[low], rows[high], color=color, lw=2.2, label=label)
+        ax.plot(rows["mean"], y, "o", color=color, ms=5)
+    ax.set_yticks(np.arange(len(counties)), list(counties.values()))
+    ax.invert_yaxis()
+    ax.set_xlabel("floor slope $b_j$ (mean and 90% interval)")
+    # Below the axis, where it cannot cover a bar.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(intervals), frameon=False, fontsize="small")
     return ax

@@ -1,12 +1,13 @@
 """The committed seed sweep is complete and reproducible by its command."""
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
 import radon_utils.sweep as sweep
-from radon_utils.sweep import COLUMNS, DEFAULT_SEEDS, main, run_sweep
+from radon_utils.sweep import COLUMNS, DEFAULT_SEEDS, TARGET_ACCEPTS, TIMING_COLUMNS, load_sweep, main, run_sweep
 
 SWEEP = Path(__file__).resolve().parents[1] / "data" / "seed_sweep.csv"
 
@@ -16,27 +17,37 @@ def committed() -> pd.DataFrame:
     return pd.read_csv(SWEEP)
 
 
-def test_the_sweep_file_covers_both_parameterizations_for_every_seed(committed):
+def test_the_sweep_file_covers_both_parameterizations_for_every_seed_and_target_accept(committed):
     assert list(committed.columns) == COLUMNS
     assert len(DEFAULT_SEEDS) >= 20
-    for parameterization in ("centered", "noncentered"):
-        seeds = committed.loc[committed["parameterization"] == parameterization, "seed"]
-        assert sorted(seeds) == list(DEFAULT_SEEDS)
+    for (parameterization, target_accept), rows in committed.groupby(["parameterization", "target_accept"]):
+        assert sorted(rows["seed"]) == list(DEFAULT_SEEDS), (parameterization, target_accept)
+    assert sorted(committed["target_accept"].unique()) == list(TARGET_ACCEPTS)
+    assert sorted(committed["parameterization"].unique()) == ["centered", "noncentered"]
 
 
-def test_two_seeds_rerun_give_the_rows_in_the_file(committed):
-    seeds = [min(DEFAULT_SEEDS), max(DEFAULT_SEEDS)]
-    rerun = run_sweep(seeds)
-    stored = committed[committed["seed"].isin(seeds)]
-    key = ["seed", "parameterization"]
+def test_load_sweep_finds_the_committed_file_and_refuses_an_old_one(tmp_path):
+    pd.testing.assert_frame_equal(load_sweep(), pd.read_csv(SWEEP))
+    old = tmp_path / "old.csv"
+    old.write_text("seed,parameterization,divergences\n1,centered,3\n")
+    with pytest.raises(ValueError, match="older sweep; run `make sweep`"):
+        load_sweep(old)
+
+
+def test_rows_rerun_match_the_file(committed):
+    """One seed at the lowest and the highest target_accept, both parameterizations."""
+    seed, ladder = max(DEFAULT_SEEDS), [min(TARGET_ACCEPTS), max(TARGET_ACCEPTS)]
+    rerun = run_sweep([seed], ladder)
+    key = ["seed", "parameterization", "target_accept"]
+    stored = committed[(committed["seed"] == seed) & committed["target_accept"].isin(ladder)]
     rerun, stored = (t.sort_values(key).reset_index(drop=True) for t in (rerun, stored))
-    pd.testing.assert_frame_equal(rerun[key + ["divergences"]], stored[key + ["divergences"]], check_dtype=False)
+    assert len(rerun) == len(stored) == 4
     # Same seed, same machine kind: the same draws; allow for the file's rounding only.
-    for col in ("ess_sigma_b", "max_rhat", "sigma_b_mean", "sigma_b_min"):
-        pd.testing.assert_series_equal(rerun[col], stored[col], rtol=1e-5, check_dtype=False)
+    compared = [c for c in COLUMNS if c not in TIMING_COLUMNS]
+    pd.testing.assert_frame_equal(rerun[compared], stored[compared], rtol=1e-5, check_dtype=False)
 
 
-SUMMARY = {"divergences": 3, "ess_sigma_b": 100.0, "max_rhat": 1.01, "sigma_b_mean": 0.25, "sigma_b_min": 0.001}
+SUMMARY = {c: 1.0 for c in COLUMNS[3:]} | {"divergences": 3, "gradient_evaluations": 1000}
 
 
 @pytest.fixture
@@ -58,7 +69,9 @@ def fake_fits(monkeypatch, stop_at: int | None = None, summary: dict = SUMMARY) 
         return seed
 
     monkeypatch.setattr(sweep, "sample", fit)
-    monkeypatch.setattr(sweep, "fit_summary", lambda seed: summary)
+    monkeypatch.setattr(sweep, "compile_nutpie", lambda model: None)
+    monkeypatch.setattr(sweep, "exact_posterior", lambda data: SimpleNamespace(county_effects=lambda *a, **k: None))
+    monkeypatch.setattr(sweep, "fit_row", lambda seed, county, exact: {k: v for k, v in summary.items() if k != "sampling_seconds"})
     return seeds
 
 
@@ -66,7 +79,7 @@ def test_a_sweep_interrupted_by_ctrl_c_leaves_the_file_byte_for_byte(out, monkey
     """It used to carry on and write an empty row (2,noncentered,0,,,,) in place of a good one."""
     fake_fits(monkeypatch, stop_at=4)
     with pytest.raises(KeyboardInterrupt):
-        main(["--first", "1", "--last", "3", "--out", str(out)])
+        main(["--first", "1", "--last", "3", "--target-accept", "0.8", "--out", str(out)])
     assert out.read_bytes() == SWEEP.read_bytes()
     assert [p.name for p in out.parent.iterdir()] == [out.name], "no temporary file is left"
     assert f"{out} was not changed" in capsys.readouterr().err
@@ -74,21 +87,37 @@ def test_a_sweep_interrupted_by_ctrl_c_leaves_the_file_byte_for_byte(out, monkey
 
 def test_a_fit_without_finite_numbers_stops_the_sweep_before_it_writes(out, monkeypatch):
     fake_fits(monkeypatch, summary=SUMMARY | {"ess_sigma_b": float("nan")})
-    with pytest.raises(ValueError, match=r"seed 1 \(centered\) gave no finite ess_sigma_b"):
+    with pytest.raises(ValueError, match=r"seed 1 \(centered, target_accept 0.8\) gave no finite ess_sigma_b"):
         main(["--first", "1", "--last", "2", "--out", str(out)])
     assert out.read_bytes() == SWEEP.read_bytes()
 
 
 def test_a_completed_sweep_replaces_the_file_with_every_row(out, monkeypatch):
     seeds = fake_fits(monkeypatch)
-    main(["--first", "4", "--last", "5", "--out", str(out)])
+    main(["--first", "4", "--last", "5", "--target-accept", "0.8", "0.99", "--out", str(out)])
     table = pd.read_csv(out)
-    assert seeds == [4, 4, 5, 5]
+    assert seeds == [4, 4, 5, 5] * 2
     assert list(table.columns) == COLUMNS
-    assert table[["seed", "parameterization"]].values.tolist() == [
-        [4, "centered"], [4, "noncentered"], [5, "centered"], [5, "noncentered"]
+    assert table[["seed", "parameterization", "target_accept"]].values.tolist() == [
+        [seed, name, ta] for ta in (0.8, 0.99) for seed in (4, 5) for name in ("centered", "noncentered")
     ]
     assert table.notna().all().all()
+
+
+def test_a_fit_without_divergences_may_leave_the_divergence_columns_empty(out, monkeypatch):
+    empty = dict.fromkeys(sweep.DIVERGENCE_COLUMNS, float("nan"))
+    fake_fits(monkeypatch, summary=SUMMARY | empty | {"divergences": 0})
+    main(["--first", "1", "--last", "1", "--target-accept", "0.9", "--out", str(out)])
+    table = pd.read_csv(out)
+    assert table[sweep.DIVERGENCE_COLUMNS].isna().all().all()
+    assert table.drop(columns=sweep.DIVERGENCE_COLUMNS).notna().all().all()
+
+
+def test_a_bad_target_accept_is_refused_before_any_fit(out, monkeypatch):
+    seeds = fake_fits(monkeypatch)
+    with pytest.raises(SystemExit):
+        main(["--target-accept", "0.8", "1.2", "--out", str(out)])
+    assert seeds == [] and out.read_bytes() == SWEEP.read_bytes()
 
 
 def test_a_negative_first_seed_is_refused_before_any_fit(out, monkeypatch):
