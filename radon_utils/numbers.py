@@ -3,7 +3,7 @@
 A chapter creates one :class:`ChapterNumbers` and records each number its text shows, with the
 format it is shown in::
 
-    numbers = ChapterNumbers("03_divergences")
+    numbers = ChapterNumbers("03_where_nuts_fails")
     numbers.record(n_divergences=n_divergences, sigma_b_median=(sigma_b_median, ".3f"))
 
 Its markdown then names them with the ``{eval}`` role, ``{eval}`numbers.sigma_b_median```, which
@@ -34,7 +34,7 @@ class ChapterNumbers:
 
     def __init__(self, chapter: str, folder: str | os.PathLike | None = None):
         if not chapter or Path(chapter).name != chapter:
-            raise ValueError(f"chapter must be a file stem such as '03_divergences', not {chapter!r}")
+            raise ValueError(f"chapter must be a file stem such as '03_where_nuts_fails', not {chapter!r}")
         self._chapter = chapter
         self._folder = Path(folder) if folder is not None else numbers_dir()
         self._values: dict[str, object] = {}

@@ -11,7 +11,7 @@ from radon_utils.numbers import NUMBERS_DIR_ENV_VAR, ChapterNumbers, numbers_dir
 
 @pytest.fixture
 def numbers(tmp_path):
-    return ChapterNumbers("03_divergences", folder=tmp_path)
+    return ChapterNumbers("03_where_nuts_fails", folder=tmp_path)
 
 
 def test_a_number_is_shown_in_the_format_it_was_recorded_with(numbers):
@@ -21,7 +21,7 @@ def test_a_number_is_shown_in_the_format_it_was_recorded_with(numbers):
 
 def test_numpy_numbers_are_recorded_as_plain_json(numbers, tmp_path):
     numbers.record(n=np.int64(85), x=(np.float64(0.5), ".2f"))
-    values = json.loads((tmp_path / "03_divergences.json").read_text())
+    values = json.loads((tmp_path / "03_where_nuts_fails.json").read_text())
     assert values == {"n": 85, "x": 0.5}
     assert type(values["n"]) is int
 
@@ -29,9 +29,9 @@ def test_numpy_numbers_are_recorded_as_plain_json(numbers, tmp_path):
 def test_every_record_writes_the_values_and_the_shown_text(numbers, tmp_path):
     numbers.record(a=(1 / 3, ".2f"))
     numbers.record(b=7)
-    assert read_numbers("03_divergences", folder=tmp_path) == {"a": 1 / 3, "b": 7}
-    assert read_numbers("03_divergences", shown=True, folder=tmp_path) == {"a": "0.33", "b": "7"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["03_divergences.json", "03_divergences.shown.json"]
+    assert read_numbers("03_where_nuts_fails", folder=tmp_path) == {"a": 1 / 3, "b": 7}
+    assert read_numbers("03_where_nuts_fails", shown=True, folder=tmp_path) == {"a": "0.33", "b": "7"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["03_where_nuts_fails.json", "03_where_nuts_fails.shown.json"]
 
 
 def test_recording_a_name_again_replaces_it(numbers):
@@ -69,7 +69,7 @@ def test_a_name_not_yet_recorded_says_where_to_record_it(numbers):
 
 def test_a_chapter_is_a_file_stem():
     with pytest.raises(ValueError, match="file stem"):
-        ChapterNumbers("chapters/03_divergences")
+        ChapterNumbers("chapters/03_where_nuts_fails")
 
 
 def test_the_folder_is_the_repository_build_folder_or_the_environment_variable(tmp_path, monkeypatch):
@@ -94,7 +94,7 @@ def test_outside_a_repository_nothing_is_written_and_reading_says_what_to_do(tmp
 
 def test_a_failed_write_leaves_the_previous_file(numbers, tmp_path, monkeypatch):
     numbers.record(a=1)
-    before = (tmp_path / "03_divergences.json").read_bytes()
+    before = (tmp_path / "03_where_nuts_fails.json").read_bytes()
 
     def fail(*args, **kwargs):
         raise OSError("disk full")
@@ -102,5 +102,5 @@ def test_a_failed_write_leaves_the_previous_file(numbers, tmp_path, monkeypatch)
     monkeypatch.setattr(json, "dump", fail)
     with pytest.raises(OSError, match="disk full"):
         numbers.record(a=2)
-    assert (tmp_path / "03_divergences.json").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["03_divergences.json", "03_divergences.shown.json"]
+    assert (tmp_path / "03_where_nuts_fails.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["03_where_nuts_fails.json", "03_where_nuts_fails.shown.json"]
