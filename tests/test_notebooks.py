@@ -34,3 +34,52 @@ def test_strip_undoes_a_save_in_jupyterlab(tmp_path):
     assert problems(json.loads(path.read_text())) == []
     assert path.read_text() == CHAPTERS[0].read_text(), "stripping should give back the committed chapter"
     assert strip(path) is False
+
+
+def recorded_names(source: str) -> list[str]:
+    """Names a code cell records, as regular expressions: the keywords of its ``numbers.record(...)``
+    calls, and the keys of a ``**{...}`` passed to it (an f-string key matches any word where it
+    has a field)."""
+    import ast
+    import re
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics: no records there
+        return []
+    patterns = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "record"):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg:
+                patterns.append(re.escape(keyword.arg))
+                continue
+            assert isinstance(keyword.value, ast.Dict), "record numbers by name or with a literal **{...}"
+            for key in keyword.value.keys:
+                if isinstance(key, ast.Constant):
+                    patterns.append(re.escape(key.value))
+                else:
+                    assert isinstance(key, ast.JoinedStr), "a recorded name must be a string or an f-string"
+                    patterns.append("".join(
+                        re.escape(part.value) if isinstance(part, ast.Constant) else r"\w+" for part in key.values
+                    ))
+    return patterns
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_number_the_text_shows_is_recorded_in_a_cell_above_it(path):
+    """Inline execution and JupyterLab both need the number before the text that shows it."""
+    import re
+
+    recorded: list[str] = []
+    missing = []
+    for index, cell in enumerate(json.loads(path.read_text())["cells"]):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            recorded += recorded_names(source)
+            continue
+        for name in re.findall(r"\{eval\}`numbers\.(\w+)`", source):
+            if not any(re.fullmatch(pattern, name) for pattern in recorded):
+                missing.append((index, name))
+    assert not missing, f"shown before they are recorded (cell index, name): {missing}"
