@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import weakref
+from contextlib import contextmanager
 from numbers import Real
 
 import arviz as az
@@ -192,28 +195,32 @@ def _sample_nutpie(model: pm.Model, settings: dict, *, progressbar: bool) -> az.
     """Sample with nutpie; Ctrl-C stops the chains and reaches the caller as ``KeyboardInterrupt``."""
     import nutpie
 
+    compiled = compile_nutpie(model)  # may take a while: Ctrl-C works as usual meanwhile
+    run = None
     try:
         # Not blocking, so that an interrupt is ours to handle: nutpie's blocking call would
-        # catch it and return the draws so far as if they were the fit.
-        run = nutpie.sample(
-            compile_nutpie(model),
-            draws=settings["draws"],
-            tune=settings["tune"],
-            chains=settings["chains"],
-            cores=settings["cores"],
-            seed=settings["seed"],
-            target_accept=settings["target_accept"],
-            save_warmup=False,
-            store_divergences=settings.get("store_divergences", False),
-            progress_bar=progressbar,
-            blocking=False,
-        )
-        try:
-            idata = run.wait()
-        except BaseException:
-            _cancel(run)
-            raise
+        # catch it and return the draws so far as if they were the fit. Ctrl-C is held while the
+        # chains start: pressed then, it would leave them running with nothing to stop them.
+        with _interrupt_held() as pressed:
+            run = nutpie.sample(
+                compiled,
+                draws=settings["draws"],
+                tune=settings["tune"],
+                chains=settings["chains"],
+                cores=settings["cores"],
+                seed=settings["seed"],
+                target_accept=settings["target_accept"],
+                save_warmup=False,
+                store_divergences=settings.get("store_divergences", False),
+                progress_bar=progressbar,
+                blocking=False,
+            )
+        if pressed():
+            raise KeyboardInterrupt
+        idata = run.wait()
     except BaseException as error:
+        if run is not None:
+            _cancel(run)
         if type(error).__name__ == "PanicException":  # pyo3's, a BaseException
             raise RuntimeError(f"nutpie failed inside its Rust code ({error}) with the settings {settings}") from error
         raise
@@ -251,8 +258,25 @@ def _sample_pymc(model: pm.Model, settings: dict, *, progressbar: bool) -> az.In
 
 
 def _cancel(run) -> None:
-    """Stop nutpie's chains and drop their draws; a failure to do so must not hide why we stopped."""
+    """Stop nutpie's chains and drop their draws; a failure to do so must not hide why we stopped,
+    and a second Ctrl-C must not cut the stopping short (the chains would run on)."""
     try:
-        run.cancel()
-    except BaseException:  # the error being raised already says what went wrong
+        with _interrupt_held():
+            run.cancel()
+    except Exception:  # the error being raised already says what went wrong
         pass
+
+
+@contextmanager
+def _interrupt_held():
+    """Hold Ctrl-C (SIGINT) for the duration of the block; yields a function that says whether it
+    was pressed meanwhile. Only the main thread can catch signals: elsewhere nothing is held."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    presses = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: presses.append(signum))
+    try:
+        yield lambda: bool(presses)
+    finally:
+        signal.signal(signal.SIGINT, previous)

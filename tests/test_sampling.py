@@ -272,3 +272,20 @@ def test_a_panic_inside_nutpie_arrives_as_a_runtime_error(model, monkeypatch):
     with pytest.raises(RuntimeError, match="nutpie failed inside its Rust code.*Poisond"):
         sample(model, **(SHORT | {"cache": False}))
     assert run.cancelled
+
+
+def test_ctrl_c_while_the_chains_start_still_stops_them(model, short_run, store, monkeypatch):
+    """A press that lands inside nutpie.sample, before we hold the run, used to leave the chains
+    running with nothing to stop them (a process could then not exit until they finished)."""
+    import _thread
+
+    run = FakeRun(result=as_nutpie_returns(short_run))
+
+    def start_and_press(*args, **kwargs):
+        _thread.interrupt_main()  # as if Ctrl-C came while nutpie was starting its chains
+        return run
+
+    monkeypatch.setattr("nutpie.sample", start_and_press)
+    with pytest.raises(KeyboardInterrupt):
+        sample(model, **SHORT)
+    assert run.cancelled and stored_files(store) == []
