@@ -34,6 +34,7 @@ import pymc as pm
 from .data import find_file, load_radon, write_csv
 from .models import PARAMETERIZATIONS, build_model
 from .modes import SHORT_DRAWS, SHORT_TUNE, default_start, maximize_density, random_start, trace_from
+from .sweep import DIGITS, round_measured
 
 __all__ = [
     "COLUMNS",
@@ -79,8 +80,6 @@ SAMPLE_SEEDS = range(1, 21)
 
 #: Where the committed file lives, relative to the repository root.
 RELATIVE_PATH = Path("data") / "map_sweep.csv"
-#: Significant digits kept in the file: enough to compare re-runs, few enough to read.
-DIGITS = 6
 
 _COMMAND = "python -m radon_utils.map_sweep"
 _MEASURED = ["log_density", "sigma_b", "slope_sd", "sigma_b_max"]
@@ -175,11 +174,8 @@ def _typed(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rounded(table: pd.DataFrame) -> pd.DataFrame:
-    """Measured numbers rounded to :data:`DIGITS` significant digits, as stored."""
-    table = table.copy()
-    for col in _MEASURED:
-        table[col] = table[col].map(lambda x: x if math.isnan(x) else float(f"{x:.{DIGITS}g}"))
-    return table
+    """The table with measured floats rounded as stored (:func:`~radon_utils.sweep.round_measured`)."""
+    return round_measured(table, list(_MEASURED))
 
 
 def _check_row(row: dict) -> None:

@@ -31,7 +31,7 @@ from .diagnostics import HYPERPARAMETERS, count_divergences, max_rhat
 from .models import build_model
 from .sampling import compile_nutpie, sample
 from .survey import load_survey, model_table
-from .sweep import DIGITS, NECK
+from .sweep import NECK, round_measured
 
 __all__ = [
     "COLUMNS",
@@ -255,11 +255,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _rounded(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with measured floats rounded to :data:`~radon_utils.sweep.DIGITS` significant digits, as stored."""
-    table = table.copy()
-    for col in (c for c in COLUMNS if c not in COUNT_COLUMNS and c != "parameterization"):
-        table[col] = table[col].map(lambda x: x if math.isnan(x) else float(f"{x:.{DIGITS}g}"))
-    return table
+    """The table with measured floats rounded as stored (:func:`~radon_utils.sweep.round_measured`)."""
+    return round_measured(table, [c for c in COLUMNS if c not in COUNT_COLUMNS and c != "parameterization"])
 
 
 def _check_row(row: dict) -> None:

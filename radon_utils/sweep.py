@@ -40,6 +40,7 @@ __all__ = [
     "fit_row",
     "load_sweep",
     "main",
+    "round_measured",
     "rounded",
     "run_sweep",
 ]
@@ -233,10 +234,16 @@ def _slopes_against_exact(idata: az.InferenceData, exact_slopes: pd.DataFrame) -
 
 def rounded(table: pd.DataFrame) -> pd.DataFrame:
     """The sweep table with measured floats rounded to :data:`DIGITS` significant digits, as stored."""
-    table = table.copy()
     settings = {"seed", "parameterization", "target_accept", "divergences", "gradient_evaluations",
                 "slope_intervals_missing_exact_mean"}
-    for col in (c for c in COLUMNS if c not in settings):
+    return round_measured(table, [c for c in COLUMNS if c not in settings])
+
+
+def round_measured(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``table`` with the floats of ``columns`` rounded to :data:`DIGITS` significant digits (empty
+    cells stay empty): what every sweep file stores, so that a re-run compares to the file."""
+    table = table.copy()
+    for col in columns:
         table[col] = table[col].map(lambda x: x if math.isnan(x) else float(f"{x:.{DIGITS}g}"))
     return table
 
