@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -31,10 +29,10 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from .data import find_file, load_radon, write_csv
+from .data import find_file, load_radon
 from .models import PARAMETERIZATIONS, build_model
 from .modes import SHORT_DRAWS, SHORT_TUNE, default_start, maximize_density, random_start, trace_from
-from .sweep import DIGITS, round_measured
+from .sweep import DIGITS, round_measured, write_when_complete
 
 __all__ = [
     "COLUMNS",
@@ -149,14 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=RELATIVE_PATH, help="CSV to write")
     args = parser.parse_args(argv)
-    start = time.perf_counter()
-    try:
-        table = run_map_sweep()
-    except BaseException:
-        print(f"the MAP sweep stopped before every run completed; {args.out} was not changed", file=sys.stderr)
-        raise
-    write_csv(table, args.out)
-    print(f"wrote {args.out}: {len(table)} runs in {time.perf_counter() - start:.0f} s")
+    write_when_complete(run_map_sweep, args.out, "the MAP sweep", "runs")
 
 
 def _starts(model: pm.Model, seeds: list[int]) -> Iterator[tuple[str, int | None, int | None, np.ndarray]]:

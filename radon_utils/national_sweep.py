@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from collections.abc import Iterable
 from numbers import Real
@@ -26,12 +25,12 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from .data import find_file, load_radon, write_csv
+from .data import find_file, load_radon
 from .diagnostics import HYPERPARAMETERS, count_divergences, max_rhat
 from .models import build_model
 from .sampling import compile_nutpie, sample
 from .survey import load_survey, model_table
-from .sweep import NECK, round_measured
+from .sweep import NECK, round_measured, write_when_complete
 
 __all__ = [
     "COLUMNS",
@@ -244,14 +243,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--first ({args.first}) must be 0 or more: seeds are whole numbers from 0")
     if args.last < args.first:
         parser.error(f"--last ({args.last}) must not be below --first ({args.first})")
-    start = time.perf_counter()
-    try:
-        table = run_national_sweep(range(args.first, args.last + 1))
-    except BaseException:
-        print(f"the national sweep stopped before every fit completed; {args.out} was not changed", file=sys.stderr)
-        raise
-    write_csv(table, args.out)
-    print(f"wrote {args.out}: {len(table)} fits in {time.perf_counter() - start:.0f} s")
+    write_when_complete(lambda: run_national_sweep(range(args.first, args.last + 1)), args.out, "the national sweep", "fits")
 
 
 def _rounded(table: pd.DataFrame) -> pd.DataFrame:

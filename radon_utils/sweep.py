@@ -43,6 +43,7 @@ __all__ = [
     "round_measured",
     "rounded",
     "run_sweep",
+    "write_when_complete",
 ]
 
 #: Columns of the sweep file, in order; ``data/README.md`` says what each one means.
@@ -266,14 +267,20 @@ def main(argv: list[str] | None = None) -> None:
     bad = [t for t in args.target_accept if not 0 < t < 1]
     if bad:
         parser.error(f"--target-accept values must lie strictly between 0 and 1, got {bad}")
+    write_when_complete(lambda: run_sweep(range(args.first, args.last + 1), args.target_accept), args.out, "the sweep", "fits")
+
+
+def write_when_complete(make_table, out: Path, what: str, rows: str) -> None:
+    """Write ``make_table()`` to ``out`` (beside, then renamed) only if it returns; if it raises,
+    Ctrl-C included, say that ``out`` was not changed and re-raise. The step every sweep command ends with."""
     start = time.perf_counter()
     try:
-        table = run_sweep(range(args.first, args.last + 1), args.target_accept)
+        table = make_table()
     except BaseException:
-        print(f"the sweep stopped before every fit completed; {args.out} was not changed", file=sys.stderr)
+        print(f"{what} stopped before every one of its {rows} completed; {out} was not changed", file=sys.stderr)
         raise
-    write_csv(table, args.out)
-    print(f"wrote {args.out}: {len(table)} fits in {time.perf_counter() - start:.0f} s")
+    write_csv(table, out)
+    print(f"wrote {out}: {len(table)} {rows} in {time.perf_counter() - start:.0f} s")
 
 
 def _check_row(row: dict) -> None:
