@@ -1,6 +1,6 @@
 """The MAP sweep: the optimizer from many starts, and NUTS started at the MAP over many seeds.
 
-``python -m radon_utils.map_sweep`` rewrites ``data/map_sweep.csv``. Chapter 6 reads every
+``python -m radon_utils.map_sweep`` rewrites ``data/map_sweep.csv``. Chapter 7 reads every
 statement about "every start" or "every seed" from that file (:func:`load_map_sweep`), so a
 reader can open the evidence; a test re-runs a few rows and checks they match the file. One row
 per run, of two kinds:
@@ -30,7 +30,7 @@ import pandas as pd
 import pymc as pm
 
 from .data import find_file, load_radon
-from .models import PARAMETERIZATIONS, build_model
+from .models import PURE_PARAMETERIZATIONS, build_model
 from .modes import SHORT_DRAWS, SHORT_TUNE, default_start, maximize_density, random_start, trace_from
 from .sweep import DIGITS, round_measured, write_when_complete
 
@@ -103,7 +103,7 @@ def load_map_sweep(path: str | Path | None = None) -> pd.DataFrame:
 def run_map_sweep(
     seeds: Iterable[int] = OPTIMIZE_SEEDS,
     sample_seeds: Iterable[int] = SAMPLE_SEEDS,
-    parameterizations: Iterable[str] = PARAMETERIZATIONS,
+    parameterizations: Iterable[str] = PURE_PARAMETERIZATIONS,
     data: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every run of the sweep, one row each (see :data:`COLUMNS`), rounded as stored.

@@ -7,18 +7,27 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor.tensor as pt
 
 from .data import MODEL_COLUMNS, validate_radon
 from .priors import Prior, resolve_priors
 
-#: The two ways of writing the same model.
-PARAMETERIZATIONS = ("centered", "noncentered")
+__all__ = ["EFFECTS", "PARAMETERIZATIONS", "PURE_PARAMETERIZATIONS", "build_model", "mixed_effect"]
+
+#: The ways of writing the same model: every county centered, none, or a choice per county and
+#: effect (``"mixed"``, with ``centered=``; :func:`radon_utils.centering.choose_centered` makes one).
+PARAMETERIZATIONS = ("centered", "noncentered", "mixed")
+#: The two that need no choice per county.
+PURE_PARAMETERIZATIONS = ("centered", "noncentered")
+#: The county effects a mixed model takes a choice for.
+EFFECTS = ("a", "b")
 
 
 def build_model(
     data: pd.DataFrame,
     parameterization: str = "centered",
     priors: Mapping[str, Prior] | None = None,
+    centered: Mapping[str, object] | None = None,
 ) -> pm.Model:
     """Return the varying-intercept, varying-slope radon model as a PyMC model.
 
@@ -27,10 +36,22 @@ def build_model(
     ``"centered"`` samples ``a`` and ``b`` directly; ``"noncentered"`` samples
     ``z_a, z_b ~ Normal(0, 1)`` and sets ``a = mu_a + z_a * sigma_a`` (same for ``b``)
     as Deterministics, so both models expose the same names and priors.
+
+    ``"mixed"`` takes ``centered={"a": ..., "b": ...}``: for each effect, one boolean per county
+    (a sequence in the model's county order, or a Series indexed by county name), ``True`` where
+    that county's effect is sampled centered. The sampler then moves ``a_sampled``: ``a_j`` itself
+    where centered, ``z_j = (a_j - mu_a) / sigma_a`` elsewhere (same for ``b``); ``a`` and ``b`` are
+    Deterministics as in the non-centered model. All True gives the centered posterior, all False
+    the non-centered one.
     """
     if parameterization not in PARAMETERIZATIONS:
         raise ValueError(
             f"unknown parameterization {parameterization!r}; use one of {', '.join(map(repr, PARAMETERIZATIONS))}"
+        )
+    if (centered is not None) != (parameterization == "mixed"):
+        raise ValueError(
+            "centered= goes with parameterization='mixed' and only with it: pass both (e.g. "
+            "centered=choose_centered(data, scales)) or neither"
         )
     data = validate_radon(
         data,
@@ -57,6 +78,10 @@ def build_model(
         if parameterization == "centered":
             a = pm.Normal("a", mu=mu_a, sigma=sigma_a, dims="county")
             b = pm.Normal("b", mu=mu_b, sigma=sigma_b, dims="county")
+        elif parameterization == "mixed":
+            masks = _masks(centered, counties)
+            a = mixed_effect("a", mu_a, sigma_a, masks["a"])
+            b = mixed_effect("b", mu_b, sigma_b, masks["b"])
         else:
             z_a = pm.Normal("z_a", mu=0.0, sigma=1.0, dims="county")
             z_b = pm.Normal("z_b", mu=0.0, sigma=1.0, dims="county")
@@ -72,3 +97,38 @@ def build_model(
             dims="obs_id",
         )
     return model
+
+
+def mixed_effect(name: str, mu, sigma, centered: np.ndarray):
+    """One county effect, centered where ``centered`` is True and non-centered elsewhere."""
+    where = pt.as_tensor_variable(centered)
+    sampled = pm.Normal(
+        f"{name}_sampled",
+        mu=pt.where(where, mu, 0.0),
+        sigma=pt.where(where, sigma, 1.0),
+        dims="county",
+    )
+    return pm.Deterministic(name, pt.where(where, sampled, mu + sampled * sigma), dims="county")
+
+
+def _masks(centered: Mapping[str, object], counties: list[str]) -> dict[str, np.ndarray]:
+    """The per-county choices of a mixed model as boolean arrays in the model's county order."""
+    if not isinstance(centered, Mapping) or set(centered) != set(EFFECTS):
+        got = sorted(centered) if isinstance(centered, Mapping) else type(centered).__name__
+        raise ValueError(f"centered= needs one entry for each of {EFFECTS} (booleans per county), got {got}")
+    masks = {}
+    for effect in EFFECTS:
+        choice = centered[effect]
+        if isinstance(choice, pd.Series):
+            missing = [c for c in counties if c not in choice.index]
+            if missing:
+                raise ValueError(f"centered[{effect!r}] has no entry for the county/ies {', '.join(missing[:5])}")
+            choice = choice.loc[counties]
+        mask = np.asarray(choice)
+        if mask.shape != (len(counties),) or mask.dtype != bool:
+            raise ValueError(
+                f"centered[{effect!r}] must hold one boolean per county ({len(counties)}), "
+                f"got {mask.dtype} of shape {mask.shape}"
+            )
+        masks[effect] = mask
+    return masks

@@ -17,10 +17,11 @@ COLORS = {
     "data": "#777777",  # grey: observations
     "map": "#CC79A7",  # reddish purple: the MAP estimate
     "centered_other": "#E69F00",  # orange: a second centered fit, beside the first
+    "mixed": "#009E73",  # bluish green: centered county by county (chapter 6; no divergences drawn there)
 }
 
 #: How each parameterization is named in legends.
-LABELS = {"centered": "centered", "noncentered": "non-centered", "exact": "exact posterior"}
+LABELS = {"centered": "centered", "noncentered": "non-centered", "mixed": "mixed", "exact": "exact posterior"}
 
 
 def set_style() -> None:

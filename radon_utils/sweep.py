@@ -25,7 +25,7 @@ import pandas as pd
 from .data import find_file, funnel_county, load_radon, write_csv
 from .exact import exact_posterior
 from .diagnostics import count_divergences, county_intervals, divergent_steps, funnel_spread_ratio, max_rhat
-from .models import PARAMETERIZATIONS, build_model
+from .models import PURE_PARAMETERIZATIONS, build_model
 from .sampling import compile_nutpie, sample
 
 __all__ = [
@@ -125,7 +125,7 @@ def load_sweep(path: str | Path | None = None) -> pd.DataFrame:
 def run_sweep(
     seeds: Iterable[int] = DEFAULT_SEEDS,
     target_accepts: Iterable[float] = TARGET_ACCEPTS,
-    parameterizations: Iterable[str] = PARAMETERIZATIONS,
+    parameterizations: Iterable[str] = PURE_PARAMETERIZATIONS,
     data: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Fit each parameterization once per seed and ``target_accept`` with the book's other

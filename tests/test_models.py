@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from radon_utils.models import PARAMETERIZATIONS, build_model
+from radon_utils.models import PURE_PARAMETERIZATIONS, build_model
 from radon_utils.priors import DEFAULT_PRIORS, Prior, resolve_priors
 
 SHARED = {"mu_a", "sigma_a", "mu_b", "sigma_b", "eps", "a", "b"}
@@ -11,7 +11,7 @@ SHARED = {"mu_a", "sigma_a", "mu_b", "sigma_b", "eps", "a", "b"}
 
 @pytest.fixture(scope="module")
 def models(radon):
-    return {p: build_model(radon, p) for p in PARAMETERIZATIONS}
+    return {p: build_model(radon, p) for p in PURE_PARAMETERIZATIONS}
 
 
 def test_both_parameterizations_expose_the_same_names(models):
