@@ -16,13 +16,14 @@ SPHINX_BUILD := $(BIN)/sphinx-build -j 2 -W -n -T --keep-going -b html -c $(CONF
 # What the site is made of: a change to any of these rebuilds it (Sphinx then rereads only the
 # pages that changed); with none, `make book` does nothing at all.
 BOOK_SOURCES := $(wildcard *.md chapters/*.ipynb radon_utils/*.py data/*.csv) _toc.yml $(CONF_DIR)/conf.py
-.PHONY: help setup book test data sweep sweep-seeds sweep-map sweep-national clean linkcheck bench strip
+.PHONY: help setup book test data sweep sweep-seeds sweep-map sweep-national sweep-crossover sweep-forms clean linkcheck bench strip
 
 help:
 	@echo "make book   set up .venv, execute every chapter and build the HTML book"
 	@echo "make test   set up .venv and run every test (unit tests + every chapter under nbval)"
-	@echo "make sweep  rerun the evidence behind every cross-seed claim (about 20 min): data/seed_sweep.csv"
-	@echo "           (both models, 20 seeds, 4 target_accept), data/map_sweep.csv, data/national_sweep.csv"
+	@echo "make sweep  rerun the evidence behind every cross-seed claim (about 45 min): data/seed_sweep.csv"
+	@echo "           (both models, 20 seeds, 4 target_accept), data/map_sweep.csv, data/national_sweep.csv,"
+	@echo "           data/crossover_sweep.csv and data/forms_sweep.csv (the centering chapter)"
 	@echo "make data   rebuild data/radon.csv from the raw survey files in data/raw/"
 	@echo "make bench  measure samplers, chapters and builds; writes bench/RESULTS.md"
 	@echo "make linkcheck  check the external links (needs the internet)"
@@ -76,13 +77,17 @@ clean:
 
 # The evidence behind every "on every seed" in the book (data/README.md): each command replaces its
 # file only when all its fits completed.
-sweep: sweep-seeds sweep-map sweep-national
+sweep: sweep-seeds sweep-map sweep-national sweep-crossover sweep-forms
 sweep-seeds: $(STAMP)
 	$(BIN)/python -m radon_utils.sweep --out data/seed_sweep.csv
 sweep-map: $(STAMP)
 	$(BIN)/python -m radon_utils.map_sweep --out data/map_sweep.csv
 sweep-national: $(STAMP)
 	$(BIN)/python -m radon_utils.national_sweep --out data/national_sweep.csv
+sweep-crossover: $(STAMP)
+	$(BIN)/python -m radon_utils.centering_sweep crossover --out data/crossover_sweep.csv
+sweep-forms: $(STAMP)
+	$(BIN)/python -m radon_utils.centering_sweep forms --out data/forms_sweep.csv
 
 # Speed report (bench/RESULTS.md); run it on a quiet machine, it takes a while.
 bench: $(STAMP)
