@@ -16,7 +16,7 @@ import pymc as pm
 
 from radon_utils.data import load_radon
 from radon_utils.diagnostics import count_divergences, ess_bulk
-from radon_utils.models import PARAMETERIZATIONS, build_model
+from radon_utils.models import PURE_PARAMETERIZATIONS, build_model
 from radon_utils.quiet import filter_known_warnings
 from radon_utils.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from radon_utils.survey import load_survey, model_table
@@ -50,7 +50,7 @@ def time_pymc(model: pm.Model, seed: int) -> dict[str, float]:
 
 
 #: What can be measured: (model, sampler) pairs, the model named as in the results table.
-RUNS = [(p, sampler) for p in PARAMETERIZATIONS for sampler in ("nutpie", "pymc")] + [(WHOLE_SURVEY, "nutpie")]
+RUNS = [(p, sampler) for p in PURE_PARAMETERIZATIONS for sampler in ("nutpie", "pymc")] + [(WHOLE_SURVEY, "nutpie")]
 
 
 def main() -> None:
