@@ -23,7 +23,7 @@ help:
 	@echo "make test   set up .venv and run every test (unit tests + every chapter under nbval)"
 	@echo "make sweep  rerun the evidence behind every cross-seed claim (about 45 min): data/seed_sweep.csv"
 	@echo "           (both models, 20 seeds, 4 target_accept), data/map_sweep.csv, data/national_sweep.csv,"
-	@echo "           data/crossover_sweep.csv and data/forms_sweep.csv (the centering chapter)"
+	@echo "           data/crossover_sweep.csv (centered against non-centered on simulated surveys)"
 	@echo "make data   rebuild data/radon.csv from the raw survey files in data/raw/"
 	@echo "make bench  measure samplers, chapters and builds; writes bench/RESULTS.md"
 	@echo "make linkcheck  check the external links (needs the internet)"
@@ -77,7 +77,7 @@ clean:
 
 # The evidence behind every "on every seed" in the book (data/README.md): each command replaces its
 # file only when all its fits completed.
-sweep: sweep-seeds sweep-map sweep-national sweep-crossover sweep-forms
+sweep: sweep-seeds sweep-map sweep-national sweep-crossover
 sweep-seeds: $(STAMP)
 	$(BIN)/python -m radon_utils.sweep --out data/seed_sweep.csv
 sweep-map: $(STAMP)
