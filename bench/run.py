@@ -129,9 +129,13 @@ def sampler_medians(rows: list[dict]) -> dict[tuple[str, str], dict[str, float]]
         groups.setdefault((row["parameterization"], row["sampler"]), []).append(row)
     medians = {}
     for key, runs in groups.items():
-        med = {k: statistics.median(r[k] for r in runs) for k in ("compile_s", "sample_s", "total_s", "divergences", "ess_sigma_b")}
+        keys = ("compile_s", "sample_s", "total_s", "divergences", "ess_sigma_b", "ess_min", "pilot_s")
+        med = {k: statistics.median(r[k] for r in runs) for k in keys}
         med["ess_per_sample_s"] = statistics.median(r["ess_sigma_b"] / r["sample_s"] for r in runs)
         med["ess_per_total_s"] = statistics.median(r["ess_sigma_b"] / r["total_s"] for r in runs)
+        med["ess_min_per_sample_s"] = statistics.median(r["ess_min"] / r["sample_s"] for r in runs)
+        med["ess_min_per_kgrad"] = statistics.median(1000 * r["ess_min"] / r["gradients"] for r in runs)
+        med["divergences_max"] = max(r["divergences"] for r in runs)
         med["runs"] = len(runs)
         medians[key] = med
     return medians
@@ -154,6 +158,37 @@ def sampler_table(medians: dict[tuple[str, str], dict[str, float]]) -> list[str]
                 f"| {m['ess_per_sample_s'] / best_s:.2f} | {m['ess_per_total_s'] / best_t:.2f} | {m['runs']} |"
             )
     return lines
+
+
+#: The data sets of the three-forms comparison, as the suffix of their model names in ``samplers.RUNS``.
+FORM_DATASETS = {"Minnesota": "", "whole survey": ", whole survey"}
+FORMS = ("centered", "noncentered", "mixed")
+
+
+def forms_table(medians: dict) -> list[str]:
+    """The three forms on each data set with nutpie: smallest bulk ESS over the population parameters."""
+    lines = [
+        "| data | form | divergences (most in a run) | min ESS | min ESS/s sampling | min ESS/1000 gradients | pilot s | runs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for dataset, suffix in FORM_DATASETS.items():
+        for form in FORMS:
+            m = medians.get((form + suffix, "nutpie"))
+            if m:
+                lines.append(
+                    f"| {dataset} | {form} | {m['divergences_max']:.0f} | {m['ess_min']:.0f} | {m['ess_min_per_sample_s']:.1f} "
+                    f"| {m['ess_min_per_kgrad']:.2f} | {m['pilot_s']:.1f} | {m['runs']} |"
+                )
+    return lines
+
+
+def mixed_over_best_pure(medians: dict, suffix: str) -> float | None:
+    """The mixed form's median min-ESS/s of sampling over the better pure form's, or None if not measured."""
+    keys = [(form + suffix, "nutpie") for form in FORMS]
+    if not all(k in medians for k in keys):
+        return None
+    best_pure = max(medians[k]["ess_min_per_sample_s"] for k in keys[:2])
+    return medians[keys[2]]["ess_min_per_sample_s"] / best_pure
 
 
 def ratio_to_best(medians: dict, sampler: str, measure: str) -> float:
@@ -187,6 +222,13 @@ def targets_table(medians: dict | None, chapters: list[dict] | None, book: dict 
         if survey:
             add("whole survey, 4 x 1000 draws: sampling", "< 30 s", survey["sample_s"], "s", survey["sample_s"] < 30)
             add("whole survey, 4 x 1000 draws: compile + sampling", "(report)", survey["total_s"], "s", None)
+        for dataset, suffix in FORM_DATASETS.items():
+            ratio = mixed_over_best_pure(medians, suffix)
+            if ratio is not None:
+                add(f"mixed form on {dataset}: min ESS/s of sampling over the better pure form", ">= 0.9x", ratio, "x",
+                    ratio >= 0.9)
+                divergences = medians[("mixed" + suffix, "nutpie")]["divergences_max"]
+                add(f"mixed form on {dataset}: divergences, most in a run", "0", divergences, "", divergences == 0)
     if chapters:
         peak = max(c["peak_mib"] for c in chapters)
         add("largest kernel peak over the chapters (Binder: about 1 GB a session)", "<= 800 MiB", peak, "MiB",
@@ -211,6 +253,11 @@ def main() -> None:
              "Each fit runs in a fresh process (warm PyTensor cache on disk), as in a reader's fresh kernel.",
              "The whole survey is fitted with the book's sampler only.", ""]
     body += sampler_table(medians) + [""]
+    body += ["## Three forms (nutpie; the smallest bulk ESS over mu_a, sigma_a, mu_b, sigma_b, eps)", "",
+             "The mixed form centers the counties `choose_centered` picks from a pilot fit (its seconds, compile",
+             "included, in the pilot column and not in the sampling). Chapter 6 and `data/forms_sweep.csv` hold",
+             "the same comparison over ten seeds.", ""]
+    body += forms_table(medians) + [""]
     print("chapters ...", flush=True)
     chapters = bench_chapters(args.repeats)
     body += ["## Chapters (each alone in a fresh kernel: warm compile cache, no stored fits)", "",

@@ -14,43 +14,43 @@ import time
 
 import pymc as pm
 
+from radon_utils.centering import choose_centered, pilot_scales
 from radon_utils.data import load_radon
-from radon_utils.diagnostics import count_divergences, ess_bulk
-from radon_utils.models import PURE_PARAMETERIZATIONS, build_model
+from radon_utils.diagnostics import HYPERPARAMETERS, count_divergences, ess_bulk
+from radon_utils.models import PARAMETERIZATIONS, PURE_PARAMETERIZATIONS, build_model
 from radon_utils.quiet import filter_known_warnings
-from radon_utils.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
+from radon_utils.sampling import compile_nutpie, sample
 from radon_utils.survey import load_survey, model_table
 
-#: The label of the whole-survey rows.
-WHOLE_SURVEY = "noncentered, whole survey"
+#: The suffix of the whole-survey rows.
+WHOLE_SURVEY = ", whole survey"
 
 
 def time_nutpie(model: pm.Model, seed: int) -> dict[str, float]:
-    """Compile and sample ``model`` with nutpie; seconds for each part, and the fit."""
-    import nutpie
-
+    """Compile and sample ``model`` with the book's ``sample`` (nutpie); seconds for each part, and the fit."""
     start = time.perf_counter()
-    compiled = nutpie.compile_pymc_model(model)
+    compile_nutpie(model)
     compiled_at = time.perf_counter()
-    idata = nutpie.sample(compiled, draws=DEFAULT_DRAWS, tune=DEFAULT_TUNE, chains=DEFAULT_CHAINS, cores=2, seed=seed, progress_bar=False)
+    idata = sample(model, seed=seed, cache=False, progressbar=False)
     end = time.perf_counter()
     return {"compile_s": compiled_at - start, "sample_s": end - compiled_at, "total_s": end - start, "idata": idata}
 
 
 def time_pymc(model: pm.Model, seed: int) -> dict[str, float]:
-    """Sample ``model`` with PyMC's NUTS; its own sampling time, and the rest counted as compile."""
+    """Sample ``model`` with PyMC's NUTS through ``sample``; its own sampling time, the rest counted as compile."""
     start = time.perf_counter()
-    idata = pm.sample(
-        model=model, draws=DEFAULT_DRAWS, tune=DEFAULT_TUNE, chains=DEFAULT_CHAINS, cores=2,
-        random_seed=seed, progressbar=False, compute_convergence_checks=False,
-    )
+    idata = sample(model, seed=seed, sampler="pymc", cache=False, progressbar=False)
     end = time.perf_counter()
     sampling = float(idata.sample_stats.attrs["sampling_time"])
     return {"compile_s": end - start - sampling, "sample_s": sampling, "total_s": end - start, "idata": idata}
 
 
 #: What can be measured: (model, sampler) pairs, the model named as in the results table.
-RUNS = [(p, sampler) for p in PURE_PARAMETERIZATIONS for sampler in ("nutpie", "pymc")] + [(WHOLE_SURVEY, "nutpie")]
+RUNS = (
+    [(p, sampler) for p in PURE_PARAMETERIZATIONS for sampler in ("nutpie", "pymc")]
+    + [("mixed", "nutpie")]
+    + [(p + WHOLE_SURVEY, "nutpie") for p in PARAMETERIZATIONS]
+)
 
 
 def main() -> None:
@@ -62,14 +62,22 @@ def main() -> None:
     if (args.model, args.sampler) not in RUNS:
         parser.error(f"no benchmark of {args.model} with {args.sampler}; choose one of {RUNS}")
     filter_known_warnings()
-    if args.model == WHOLE_SURVEY:
-        model = build_model(model_table(load_survey()), "noncentered")
+    parameterization = args.model.removesuffix(WHOLE_SURVEY)
+    data = model_table(load_survey()) if args.model.endswith(WHOLE_SURVEY) else load_radon()
+    pilot_s = 0.0
+    if parameterization == "mixed":  # the counties to center, from a pilot fit (its compile included)
+        start = time.perf_counter()
+        choice = choose_centered(data, pilot_scales(data, seed=args.seed, cache=False))
+        pilot_s = time.perf_counter() - start
+        model = build_model(data, "mixed", centered=choice)
     else:
-        model = build_model(load_radon(), args.model)
+        model = build_model(data, parameterization)
     result = (time_nutpie if args.sampler == "nutpie" else time_pymc)(model, args.seed)
     idata = result.pop("idata")
+    ess = {name: ess_bulk(idata, name) for name in HYPERPARAMETERS}
     print(json.dumps({"seed": args.seed, "parameterization": args.model, "sampler": args.sampler, **result,
-                      "divergences": count_divergences(idata), "ess_sigma_b": ess_bulk(idata, "sigma_b")}))
+                      "pilot_s": pilot_s, "divergences": count_divergences(idata), "ess_sigma_b": ess["sigma_b"],
+                      "ess_min": min(ess.values()), "gradients": int(idata.sample_stats["n_steps"].sum())}))
 
 
 if __name__ == "__main__":

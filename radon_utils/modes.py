@@ -1,9 +1,9 @@
-"""Looking for the most probable point: the optimizer runs of chapter 6 and of the MAP sweep.
+"""Looking for the most probable point: the optimizer runs of chapter 7 and of the MAP sweep.
 
 ``pm.find_MAP`` maximizes one objective from one start: the model's log density in the sampler's
 coordinates (positive parameters on the log scale) *without* the Jacobian of that change of
 variables, with SciPy's L-BFGS-B, from ``model.initial_point()``. :func:`maximize_density`
-maximizes the same objective from any start with any SciPy method, so that chapter 6 and
+maximizes the same objective from any start with any SciPy method, so that chapter 7 and
 :mod:`radon_utils.map_sweep` can ask whether an answer is a property of the model or of the
 start and the stopping rule. :func:`trace_from` then starts a short NUTS run exactly at such a
 point, to see how far the sampler gets from there.
@@ -31,7 +31,7 @@ __all__ = [
     "trace_from",
 ]
 
-#: The short run of chapter 6, started at a point: 200 warm-up and 100 kept iterations, two chains.
+#: The short run of chapter 7, started at a point: 200 warm-up and 100 kept iterations, two chains.
 SHORT_TUNE = 200
 SHORT_DRAWS = 100
 SHORT_CHAINS = 2
