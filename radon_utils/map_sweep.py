@@ -1,6 +1,6 @@
 """The MAP sweep: the optimizer from many starts, and NUTS started at the MAP over many seeds.
 
-``python -m radon_utils.map_sweep`` rewrites ``data/map_sweep.csv``. Chapter 6 reads every
+``python -m radon_utils.map_sweep`` rewrites ``data/map_sweep.csv``. Chapter 7 reads every
 statement about "every start" or "every seed" from that file (:func:`load_map_sweep`), so a
 reader can open the evidence; a test re-runs a few rows and checks they match the file. One row
 per run, of two kinds:
