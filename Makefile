@@ -77,7 +77,7 @@ clean:
 
 # The evidence behind every "on every seed" in the book (data/README.md): each command replaces its
 # file only when all its fits completed.
-sweep: sweep-seeds sweep-map sweep-national sweep-crossover
+sweep: sweep-seeds sweep-map sweep-national sweep-crossover sweep-forms
 sweep-seeds: $(STAMP)
 	$(BIN)/python -m radon_utils.sweep --out data/seed_sweep.csv
 sweep-map: $(STAMP)

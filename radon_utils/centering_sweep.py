@@ -97,7 +97,6 @@ FORMS_COLUMNS = [
     "sigma_a_mean",
     "sigma_b_mean",
     "largest_county_corr",
-    "measured_crossover",
     "gradient_evaluations",
     "sampling_seconds",
     "pilot_seconds",
@@ -299,9 +298,13 @@ def _finish(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     """The rows as a table, every number present (a fit that gave none stops the sweep), rounded as stored."""
     table = pd.DataFrame(rows, columns=columns)
     numeric = [c for c in columns if c not in _TEXT and c not in TIMING_COLUMNS]
-    bad = table[numeric].isna().any(axis=1)
-    if bad.any():
-        raise ValueError(f"fits without all their numbers: {table.loc[bad, ['parameterization', 'seed']].to_dict('records')}")
+    missing = table[numeric].isna()
+    if missing.any(axis=None):
+        bad = missing.any(axis=1)
+        raise ValueError(
+            f"{int(bad.sum())} fit(s) gave no {', '.join(missing.columns[missing.any()])}: "
+            f"{table.loc[bad, ['parameterization', 'seed']].to_dict('records')}; the file was not written"
+        )
     return round_measured(table, [c for c in columns if c not in _COUNTS and c not in _TEXT])
 
 

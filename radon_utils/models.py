@@ -100,7 +100,7 @@ def build_model(
 
 
 def mixed_effect(name: str, mu, sigma, centered: np.ndarray):
-    """One county effect, centered where ``centered`` is True and non-centered elsewhere."""
+    """One county effect, each county centered or not as ``centered`` says."""
     where = pt.as_tensor_variable(centered)
     sampled = pm.Normal(
         f"{name}_sampled",
@@ -108,7 +108,8 @@ def mixed_effect(name: str, mu, sigma, centered: np.ndarray):
         sigma=pt.where(where, sigma, 1.0),
         dims="county",
     )
-    return pm.Deterministic(name, pt.where(where, sampled, mu + sampled * sigma), dims="county")
+    effect = pt.where(where, sampled, mu + sampled * sigma)
+    return pm.Deterministic(name, effect, dims="county")
 
 
 def _masks(centered: Mapping[str, object], counties: list[str]) -> dict[str, np.ndarray]:
