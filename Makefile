@@ -21,9 +21,10 @@ BOOK_SOURCES := $(wildcard *.md chapters/*.ipynb radon_utils/*.py data/*.csv) _t
 help:
 	@echo "make book   set up .venv, execute every chapter and build the HTML book"
 	@echo "make test   set up .venv and run every test (unit tests + every chapter under nbval)"
-	@echo "make sweep  rerun the evidence behind every cross-seed claim (about 45 min): data/seed_sweep.csv"
+	@echo "make sweep  rerun the evidence behind every cross-seed claim (about 50 min): data/seed_sweep.csv"
 	@echo "           (both models, 20 seeds, 4 target_accept), data/map_sweep.csv, data/national_sweep.csv,"
-	@echo "           data/crossover_sweep.csv (centered against non-centered on simulated surveys)"
+	@echo "           data/crossover_sweep.csv (centered against non-centered on simulated surveys) and"
+	@echo "           data/forms_sweep.csv (the three forms on Minnesota and the whole survey)"
 	@echo "make data   rebuild data/radon.csv from the raw survey files in data/raw/"
 	@echo "make bench  measure samplers, chapters and builds; writes bench/RESULTS.md"
 	@echo "make linkcheck  check the external links (needs the internet)"
