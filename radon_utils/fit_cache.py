@@ -4,7 +4,8 @@ Chapters 2, 3 and 4 all fit the centered model with the same seed, and chapters 
 non-centered one; each fit costs a compilation of several seconds. :func:`radon_utils.sampling.sample`
 stores every fit under a key made of everything that decides its draws: the model's log density
 and deterministics (their graph, data and coordinates), the sampler and its settings, the seed,
-the source of ``radon_utils.sampling`` and the versions of the packages that sample. The same key
+a fingerprint of the source of ``radon_utils.sampling`` (which ``sample`` puts in the settings
+it passes: this module does not know its callers) and the versions of the packages that sample. The same key
 gives the same draws (NUTS here is reproducible by seed), so a stored fit is exactly the fit that
 sampling again would give; change anything in that list and the key changes.
 
@@ -20,7 +21,6 @@ written (written beside, then renamed), so an interrupted run leaves nothing a l
 from __future__ import annotations
 
 import hashlib
-import inspect
 import io
 import logging
 import os
@@ -85,13 +85,11 @@ def model_fingerprint(model: pm.Model) -> str:
 
 
 def fit_key(model: pm.Model, settings: Mapping[str, object]) -> str:
-    """The key of a fit of ``model`` with the sampler ``settings`` (seed, draws, sampler...)."""
-    from . import sampling
-
+    """The key of a fit of ``model`` with the sampler ``settings`` (seed, draws, sampler... and
+    whatever else the caller wants in the key, such as a fingerprint of its own source)."""
     parts = {
         "model": model_fingerprint(model),
         "settings": sorted((k, repr(v)) for k, v in settings.items()),
-        "sampling_source": hashlib.sha256(inspect.getsource(sampling).encode()).hexdigest(),
         "versions": [(p, version(p)) for p in PACKAGES] + [("python", platform.python_version())],
         "machine": platform.machine(),
     }

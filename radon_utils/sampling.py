@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import inspect
 import os
 import signal
+import sys
 import threading
 import weakref
 from contextlib import contextmanager
@@ -136,7 +140,7 @@ def sample(
 
     if not cache or seed is None:  # an unseeded fit is one of many: storing it would fix its draws
         return draw()
-    return cached_fit(model, settings, draw, check=check)
+    return cached_fit(model, settings | {"sampling_source": _source_fingerprint()}, draw, check=check)
 
 
 def require_complete(idata: az.InferenceData, *, chains: int, draws: int) -> None:
@@ -158,6 +162,12 @@ def require_complete(idata: az.InferenceData, *, chains: int, draws: int) -> Non
                 f"the fit's draws of {name!r} hold {missing} NaN value(s) (sampling stopped before "
                 "every chain finished?); it is neither stored nor returned; sample again"
             )
+
+
+@functools.cache
+def _source_fingerprint() -> str:
+    """A hash of this module's source, part of every stored fit's key: an edit here re-samples."""
+    return hashlib.sha256(inspect.getsource(sys.modules[__name__]).encode()).hexdigest()
 
 
 def _check_settings(

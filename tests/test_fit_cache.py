@@ -163,3 +163,20 @@ def test_a_setting_that_is_set_but_empty_counts_as_unset(monkeypatch, tmp_path):
     assert cache_dir(start=tmp_path) is None
     monkeypatch.setenv(ENV_VAR, "  ")
     assert cache_dir(start=tmp_path) is None
+
+
+def test_the_cache_does_not_know_its_caller_and_sample_puts_its_source_in_the_key(monkeypatch, centered):
+    import subprocess
+    import sys
+
+    import radon_utils.sampling as sampling
+
+    alone = subprocess.run(
+        [sys.executable, "-c", "import sys, radon_utils.fit_cache; print('radon_utils.sampling' in sys.modules)"],
+        capture_output=True, text=True, check=True,
+    )
+    assert alone.stdout.strip() == "False"
+    seen = []
+    monkeypatch.setattr(sampling, "cached_fit", lambda model, settings, draw, check: seen.append(settings))
+    sampling.sample(centered, seed=1)
+    assert seen and seen[0]["sampling_source"] == sampling._source_fingerprint()
