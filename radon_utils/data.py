@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "DATA_ENV_VAR",
     "MODEL_COLUMNS",
     "REQUIRED_COLUMNS",
     "RadonDataError",
@@ -32,7 +33,7 @@ NUMERIC_COLUMNS = ("county_code", "floor", "log_radon", "log_uranium")
 RELATIVE_PATH = Path("data") / "radon.csv"
 
 #: Environment variable that may point at the table.
-ENV_VAR = "RADON_DATA"
+DATA_ENV_VAR = "RADON_DATA"
 
 _REBUILD_HINT = "rebuild it from data/raw/ with `make data`, or point the RADON_DATA environment variable at it"
 
@@ -70,7 +71,7 @@ def find_radon_csv(path: str | os.PathLike | None = None, start: str | os.PathLi
     In order: ``path`` if given, else ``$RADON_DATA`` if set, else the first
     ``data/radon.csv`` found walking up from ``start`` (the working directory by default).
     """
-    return find_file(RELATIVE_PATH, path, ENV_VAR, start, hint=f"pass load_radon(path=...), or {_REBUILD_HINT}")
+    return find_file(RELATIVE_PATH, path, DATA_ENV_VAR, start, hint=f"pass load_radon(path=...), or {_REBUILD_HINT}")
 
 
 def validate_radon(

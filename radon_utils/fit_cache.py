@@ -40,19 +40,19 @@ from pytensor.graph.basic import Constant
 from pytensor.graph.traversal import ancestors
 
 #: Environment variable naming the folder; ``0``, ``off``, ``false`` or ``no`` turn the cache off.
-ENV_VAR = "RADON_FIT_CACHE"
+FIT_CACHE_ENV_VAR = "RADON_FIT_CACHE"
 OFF = ("0", "off", "false", "no")
 #: The packages whose version is part of every key.
 PACKAGES = ("pymc", "pytensor", "nutpie", "numba", "numpy", "arviz", "xarray")
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ENV_VAR", "OFF", "PACKAGES", "cache_dir", "cached_fit", "fit_key", "model_fingerprint"]
+__all__ = ["FIT_CACHE_ENV_VAR", "OFF", "PACKAGES", "cache_dir", "cached_fit", "fit_key", "model_fingerprint"]
 
 
 def cache_dir(start: str | os.PathLike | None = None) -> Path | None:
     """The folder fits are kept in, or None when the cache is off or no repository is found."""
-    setting = os.environ.get(ENV_VAR, "").strip()
+    setting = os.environ.get(FIT_CACHE_ENV_VAR, "").strip()
     if setting:  # set but empty is unset: Path("") would be the working directory
         return None if setting.lower() in OFF else Path(setting)
     here = Path(start or Path.cwd()).resolve()
@@ -153,7 +153,7 @@ def _store(idata: az.InferenceData, folder: Path, path: Path) -> None:
     except OSError as error:  # a read-only or full disk costs the next chapter time, not this one its fit
         if partial is not None:
             partial.unlink(missing_ok=True)
-        log.warning("could not store the fit in %s (%s); set %s=off to stop trying", folder, error, ENV_VAR)
+        log.warning("could not store the fit in %s (%s); set %s=off to stop trying", folder, error, FIT_CACHE_ENV_VAR)
     except BaseException:  # Ctrl-C or a fit that cannot be pickled: leave nothing half-written
         if partial is not None:
             partial.unlink(missing_ok=True)

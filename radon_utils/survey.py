@@ -44,7 +44,7 @@ SURVEY_FILE = "srrs2.dat"
 COUNTY_FILE = "cty.dat"
 
 #: Environment variable that may point at the folder holding the raw files.
-ENV_VAR = "RADON_RAW"
+RAW_DIR_ENV_VAR = "RADON_RAW"
 
 #: Raw columns each file must have.
 SURVEY_COLUMNS = ("idnum", "state", "state2", "stfips", "cntyfips", "county", "floor", "activity")
@@ -87,8 +87,8 @@ def find_raw_dir(path: str | os.PathLike | None = None, start: str | os.PathLike
     In order: ``path`` if given, else ``$RADON_RAW`` if set, else the first ``data/raw``
     holding ``srrs2.dat`` found walking up from ``start`` (the working directory by default).
     """
-    if path is not None or os.environ.get(ENV_VAR):
-        return find_file(RELATIVE_RAW_DIR, path, ENV_VAR, start, hint=_RAW_HINT)
+    if path is not None or os.environ.get(RAW_DIR_ENV_VAR):
+        return find_file(RELATIVE_RAW_DIR, path, RAW_DIR_ENV_VAR, start, hint=_RAW_HINT)
     return find_file(RELATIVE_RAW_DIR / SURVEY_FILE, start=start, hint=_RAW_HINT).parent
 
 

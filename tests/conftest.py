@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from radon_utils.data import load_radon
-from radon_utils.fit_cache import ENV_VAR as FIT_CACHE_ENV_VAR
+from radon_utils.fit_cache import FIT_CACHE_ENV_VAR
 
 
 @pytest.fixture(scope="module", autouse=True)

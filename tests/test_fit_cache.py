@@ -6,7 +6,7 @@ import arviz as az
 import numpy as np
 import pytest
 
-from radon_utils.fit_cache import ENV_VAR, cache_dir, cached_fit, fit_key, model_fingerprint
+from radon_utils.fit_cache import FIT_CACHE_ENV_VAR, cache_dir, cached_fit, fit_key, model_fingerprint
 from radon_utils.models import build_model
 from radon_utils.priors import Prior
 
@@ -18,7 +18,7 @@ SETTINGS = {"sampler": "nutpie", "seed": 1, "draws": 10, "tune": 10, "chains": 2
 def store(tmp_path, monkeypatch) -> Path:
     """A fit cache in a temporary folder."""
     folder = tmp_path / "fits"
-    monkeypatch.setenv(ENV_VAR, str(folder))
+    monkeypatch.setenv(FIT_CACHE_ENV_VAR, str(folder))
     return folder
 
 
@@ -91,7 +91,7 @@ def test_an_unreadable_stored_fit_is_fitted_again_and_replaced(centered, store):
 
 @pytest.mark.parametrize("setting", ["0", "off", "OFF", "false", "no"])
 def test_the_cache_can_be_turned_off(centered, tmp_path, monkeypatch, setting):
-    monkeypatch.setenv(ENV_VAR, setting)
+    monkeypatch.setenv(FIT_CACHE_ENV_VAR, setting)
     monkeypatch.chdir(tmp_path)
     assert cache_dir() is None
     fit = CountingFit()
@@ -101,7 +101,7 @@ def test_the_cache_can_be_turned_off(centered, tmp_path, monkeypatch, setting):
 
 
 def test_the_default_folder_is_build_fits_in_the_repository(monkeypatch, tmp_path):
-    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.delenv(FIT_CACHE_ENV_VAR, raising=False)
     assert cache_dir(start=ROOT / "chapters") == ROOT / "_build" / "fits"
     assert cache_dir(start=tmp_path) is None, "outside the repository nothing is stored"
 
@@ -109,7 +109,7 @@ def test_the_default_folder_is_build_fits_in_the_repository(monkeypatch, tmp_pat
 def test_a_folder_that_cannot_be_written_still_returns_the_fit(centered, tmp_path, monkeypatch):
     blocker = tmp_path / "a file, not a folder"
     blocker.write_text("")
-    monkeypatch.setenv(ENV_VAR, str(blocker / "fits"))
+    monkeypatch.setenv(FIT_CACHE_ENV_VAR, str(blocker / "fits"))
     fit = CountingFit()
     idata = cached_fit(centered, SETTINGS, fit)
     assert fit.calls == 1 and "sigma_b" in idata.posterior
@@ -158,10 +158,10 @@ def test_an_interrupted_store_leaves_no_file_under_the_key(centered, store, monk
 
 def test_a_setting_that_is_set_but_empty_counts_as_unset(monkeypatch, tmp_path):
     """It used to be Path(""), the working directory, which then filled with pickles."""
-    monkeypatch.setenv(ENV_VAR, "")
+    monkeypatch.setenv(FIT_CACHE_ENV_VAR, "")
     assert cache_dir(start=ROOT / "chapters") == ROOT / "_build" / "fits"
     assert cache_dir(start=tmp_path) is None
-    monkeypatch.setenv(ENV_VAR, "  ")
+    monkeypatch.setenv(FIT_CACHE_ENV_VAR, "  ")
     assert cache_dir(start=tmp_path) is None
 
 
