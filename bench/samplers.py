@@ -16,7 +16,7 @@ import pymc as pm
 
 from radon_utils.centering import choose_centered, pilot_scales
 from radon_utils.data import load_radon
-from radon_utils.diagnostics import HYPERPARAMETERS, count_divergences, ess_bulk
+from radon_utils.diagnostics import HYPERPARAMETERS, count_divergences, ess_bulk, gradient_evaluations
 from radon_utils.models import PARAMETERIZATIONS, PURE_PARAMETERIZATIONS, build_model
 from radon_utils.quiet import filter_known_warnings
 from radon_utils.sampling import compile_nutpie, sample
@@ -77,7 +77,7 @@ def main() -> None:
     ess = {name: ess_bulk(idata, name) for name in HYPERPARAMETERS}
     print(json.dumps({"seed": args.seed, "parameterization": args.model, "sampler": args.sampler, **result,
                       "pilot_s": pilot_s, "divergences": count_divergences(idata), "ess_sigma_b": ess["sigma_b"],
-                      "ess_min": min(ess.values()), "gradients": int(idata.sample_stats["n_steps"].sum())}))
+                      "ess_min": min(ess.values()), "gradients": gradient_evaluations(idata)}))
 
 
 if __name__ == "__main__":

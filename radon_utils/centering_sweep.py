@@ -28,7 +28,7 @@ import pandas as pd
 
 from .centering import PILOT_SETTINGS, choose_centered, scales_from_fit, simulate_survey
 from .data import find_file, load_radon
-from .diagnostics import HYPERPARAMETERS, count_divergences, max_rhat
+from .diagnostics import HYPERPARAMETERS, count_divergences, gradient_evaluations, max_rhat
 from .exact import exact_posterior
 from .models import PURE_PARAMETERIZATIONS, build_model
 from .sampling import compile_nutpie, sample
@@ -48,6 +48,7 @@ __all__ = [
     "SIMULATED_COUNTIES",
     "efficiency",
     "load_crossover_sweep",
+    "intercept_corr",
     "largest_county_corr",
     "measured_crossover",
     "load_forms_sweep",
@@ -161,7 +162,7 @@ def run_crossover_sweep(
                     "max_rhat": max_rhat(idata, list(HYPERPARAMETERS)),
                     "ess_sigma_a": float(ess["sigma_a"]),
                     "ess_sigma_b": float(ess["sigma_b"]),
-                    "gradient_evaluations": _gradients(idata),
+                    "gradient_evaluations": gradient_evaluations(idata),
                     "sampling_seconds": seconds,
                     **{f"true_{k}": truth[k] for k in ("sigma_a", "sigma_b", "eps")},
                 })
@@ -211,7 +212,7 @@ def run_forms_sweep(
                     "sigma_a_mean": float(idata.posterior["sigma_a"].mean()),
                     "sigma_b_mean": float(idata.posterior["sigma_b"].mean()),
                     "largest_county_corr": largest_county_corr(idata, data),
-                    "gradient_evaluations": _gradients(idata),
+                    "gradient_evaluations": gradient_evaluations(idata),
                     "sampling_seconds": seconds,
                     "pilot_seconds": pilot_seconds if form in choices else math.nan,
                     "centered_a": _centered_count(form, choice, "a"),
@@ -241,12 +242,16 @@ def measured_crossover(table: pd.DataFrame, column: str) -> float:
 
 
 def largest_county_corr(idata: az.InferenceData, data: pd.DataFrame) -> float:
+    """:func:`intercept_corr` of the county with the most homes in ``data``."""
+    return intercept_corr(idata, data.groupby("county").size().idxmax())
+
+
+def intercept_corr(idata: az.InferenceData, county: str) -> float:
     """The correlation between ``log(sigma_a)`` and the coordinate the sampler moves for the
-    intercept of the county with the most homes: ``a`` (centered), ``z_a`` (non-centered) or
-    ``a_sampled`` (mixed). Near 0 when the two move independently, far from 0 on the inverted funnel's ridge (its sign
+    intercept of ``county``: ``a`` (centered), ``z_a`` (non-centered) or ``a_sampled`` (mixed).
+    Near 0 when the two move independently, far from 0 on the inverted funnel's ridge (its sign
     is that of ``mu_a - a``)."""
     post = idata.posterior
-    county = data.groupby("county").size().idxmax()
     name = next(n for n in ("a_sampled", "z_a", "a") if n in post)
     coordinate = post[name].sel(county=county).to_numpy().ravel()
     return float(np.corrcoef(np.log(post["sigma_a"].to_numpy().ravel()), coordinate)[0, 1])
@@ -271,11 +276,6 @@ def _timed_fit(model, seed: int) -> tuple[az.InferenceData, float]:
     start = time.perf_counter()
     idata = sample(model, seed=seed, cache=False)
     return idata, time.perf_counter() - start
-
-
-def _gradients(idata: az.InferenceData) -> int:
-    """Gradient evaluations (leapfrog steps) of the kept draws, over all chains."""
-    return int(idata.sample_stats["n_steps"].sum())
 
 
 def _centered_count(form: str, choice: dict[str, pd.Series], effect: str) -> int:

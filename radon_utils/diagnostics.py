@@ -15,6 +15,11 @@ def count_divergences(idata: az.InferenceData) -> int:
     return int(idata.sample_stats["diverging"].sum())
 
 
+def gradient_evaluations(idata: az.InferenceData) -> int:
+    """Gradient evaluations (leapfrog steps) of the kept draws over all chains: what a fit cost."""
+    return int(idata.sample_stats["n_steps"].sum())
+
+
 def max_rhat(idata: az.InferenceData, var_names: list[str] | None = None) -> float:
     """Largest rank-normalized R-hat over the sampled parameters (``var_names``: which ones)."""
     rhat = az.rhat(idata, var_names=var_names)

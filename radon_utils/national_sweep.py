@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .data import find_file, load_radon
-from .diagnostics import HYPERPARAMETERS, count_divergences, max_rhat
+from .diagnostics import HYPERPARAMETERS, count_divergences, gradient_evaluations, max_rhat
 from .models import build_model
 from .sampling import compile_nutpie, sample
 from .survey import load_survey, model_table
@@ -173,7 +173,7 @@ def fit_row(
         "ess_sigma_b": float(hyper["sigma_b"]),
         "ess_population_min": min(float(hyper[name]) for name in HYPERPARAMETERS),
         **population_summary(national),
-        "gradient_evaluations": int(national.sample_stats["n_steps"].sum()),
+        "gradient_evaluations": gradient_evaluations(national),
     }
     if minnesota is None:
         return row | dict.fromkeys(MINNESOTA_COLUMNS, math.nan)

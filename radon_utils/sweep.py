@@ -24,7 +24,14 @@ import pandas as pd
 
 from .data import find_file, funnel_county, load_radon, write_csv
 from .exact import exact_posterior
-from .diagnostics import count_divergences, county_intervals, divergent_steps, funnel_spread_ratio, max_rhat
+from .diagnostics import (
+    count_divergences,
+    county_intervals,
+    divergent_steps,
+    funnel_spread_ratio,
+    gradient_evaluations,
+    max_rhat,
+)
 from .models import PURE_PARAMETERIZATIONS, build_model
 from .sampling import compile_nutpie, sample
 
@@ -202,7 +209,7 @@ def fit_row(idata: az.InferenceData, county: str, exact_slopes: pd.DataFrame) ->
         "funnel_ratio_b": funnel_spread_ratio(idata, "b", county),
         "funnel_ratio_z": funnel_spread_ratio(idata, "z_b", county) if "z_b" in post else math.nan,
         "step_in_b": step_size * float(post["b"].sel(county=county).std()),
-        "gradient_evaluations": int(stats["n_steps"].sum()),
+        "gradient_evaluations": gradient_evaluations(idata),
     } | _slopes_against_exact(idata, exact_slopes)
     row |= dict.fromkeys(DIVERGENCE_COLUMNS, math.nan)
     if diverging.any():
