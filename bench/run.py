@@ -37,7 +37,9 @@ def timed(args: list[str], cwd: Path, env: dict | None = None) -> float:
     start = time.perf_counter()
     done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env)
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed in {cwd}:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+        raise SystemExit(
+            f"{' '.join(args)} failed in {cwd}:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+        )
     return time.perf_counter() - start
 
 
@@ -45,8 +47,22 @@ def bench_samplers(seeds: list[int]) -> list[dict]:
     """Every (model, sampler) of ``bench/samplers.py`` for every seed, each in a fresh process."""
     from samplers import RUNS  # bench/ is on sys.path when this file runs
 
-    return [run_json([sys.executable, "bench/samplers.py", "--seed", str(seed), "--model", model, "--sampler", sampler])
-            for seed in seeds for model, sampler in RUNS]
+    return [
+        run_json(
+            [
+                sys.executable,
+                "bench/samplers.py",
+                "--seed",
+                str(seed),
+                "--model",
+                model,
+                "--sampler",
+                sampler,
+            ]
+        )
+        for seed in seeds
+        for model, sampler in RUNS
+    ]
 
 
 def bench_chapters(repeats: int) -> list[dict]:
@@ -55,10 +71,17 @@ def bench_chapters(repeats: int) -> list[dict]:
     env = os.environ | {"RADON_FIT_CACHE": "off", "RADON_PROGRESS": "0"}
     results = []
     for notebook in sorted((ROOT / "chapters").glob("*.ipynb")):
-        runs = [run_json([sys.executable, "bench/chapter.py", str(notebook)], env=env) for _ in range(repeats)]
+        runs = [
+            run_json([sys.executable, "bench/chapter.py", str(notebook)], env=env)
+            for _ in range(repeats)
+        ]
         results.append(
-            {"chapter": notebook.stem, "seconds": statistics.median(r["seconds"] for r in runs),
-             "peak_mib": max(r["peak_mib"] for r in runs), "runs": len(runs)}
+            {
+                "chapter": notebook.stem,
+                "seconds": statistics.median(r["seconds"] for r in runs),
+                "peak_mib": max(r["peak_mib"] for r in runs),
+                "runs": len(runs),
+            }
         )
     return results
 
@@ -91,7 +114,11 @@ def bench_book(repeats: int) -> dict[str, float]:
             copy, env = fresh_copy(tmp)
             cold.append(timed(MAKE + ["book"], copy, env))
             warm.append(timed(MAKE + ["book"], copy, env))
-    return {"cold_s": statistics.median(cold), "rebuild_s": statistics.median(warm), "runs": repeats}
+    return {
+        "cold_s": statistics.median(cold),
+        "rebuild_s": statistics.median(warm),
+        "runs": repeats,
+    }
 
 
 def bench_make_test() -> float:
@@ -113,7 +140,8 @@ def machine() -> list[str]:
     lines = [
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}",
-        f"- python {platform.python_version()}; " + ", ".join(f"{p} {version(p)}" for p in PACKAGES),
+        f"- python {platform.python_version()}; "
+        + ", ".join(f"{p} {version(p)}" for p in PACKAGES),
         f"- load average at the start: {', '.join(f'{x:.1f}' for x in os.getloadavg())}",
     ]
     return lines
@@ -126,12 +154,22 @@ def sampler_medians(rows: list[dict]) -> dict[tuple[str, str], dict[str, float]]
         groups.setdefault((row["parameterization"], row["sampler"]), []).append(row)
     medians = {}
     for key, runs in groups.items():
-        keys = ("compile_s", "sample_s", "total_s", "divergences", "ess_sigma_b", "ess_min", "pilot_s")
+        keys = (
+            "compile_s",
+            "sample_s",
+            "total_s",
+            "divergences",
+            "ess_sigma_b",
+            "ess_min",
+            "pilot_s",
+        )
         med = {k: statistics.median(r[k] for r in runs) for k in keys}
         med["ess_per_sample_s"] = statistics.median(r["ess_sigma_b"] / r["sample_s"] for r in runs)
         med["ess_per_total_s"] = statistics.median(r["ess_sigma_b"] / r["total_s"] for r in runs)
         med["ess_min_per_sample_s"] = statistics.median(r["ess_min"] / r["sample_s"] for r in runs)
-        med["ess_min_per_kgrad"] = statistics.median(1000 * r["ess_min"] / r["gradients"] for r in runs)
+        med["ess_min_per_kgrad"] = statistics.median(
+            1000 * r["ess_min"] / r["gradients"] for r in runs
+        )
         med["divergences_max"] = max(r["divergences"] for r in runs)
         med["runs"] = len(runs)
         medians[key] = med
@@ -193,50 +231,114 @@ def ratio_to_best(medians: dict, sampler: str, measure: str) -> float:
     ratios = []
     for parameterization in ("centered", "noncentered"):
         keys = [k for k in medians if k[0] == parameterization]
-        ratios.append(medians[(parameterization, sampler)][measure] / max(medians[k][measure] for k in keys))
+        ratios.append(
+            medians[(parameterization, sampler)][measure] / max(medians[k][measure] for k in keys)
+        )
     return min(ratios)
 
 
-def targets_table(medians: dict | None, chapters: list[dict] | None, book: dict | None, make_test_s: float | None) -> list[str]:
+def targets_table(
+    medians: dict | None, chapters: list[dict] | None, book: dict | None, make_test_s: float | None
+) -> list[str]:
     """Each target against what this run measured."""
     rows = []
 
     def add(what: str, target: str, value: float | None, unit: str, ok: bool | None) -> None:
-        shown = "not measured" if value is None else f"{value:.{2 if unit == 'x' else 0 if value >= 100 else 1}f} {unit}".strip()
+        shown = (
+            "not measured"
+            if value is None
+            else f"{value:.{2 if unit == 'x' else 0 if value >= 100 else 1}f} {unit}".strip()
+        )
         verdict = "" if ok is None else ("met" if ok else "**missed**")
         rows.append(f"| {what} | {target} | {shown} | {verdict} |")
 
     if book:
-        add("cold book build (`make book`, fresh copy)", "<= 90 s", book["cold_s"], "s", book["cold_s"] <= 90)
-        add("no-change rebuild (`make book` again)", "<= 5 s", book["rebuild_s"], "s", book["rebuild_s"] <= 5)
+        add(
+            "cold book build (`make book`, fresh copy)",
+            "<= 90 s",
+            book["cold_s"],
+            "s",
+            book["cold_s"] <= 90,
+        )
+        add(
+            "no-change rebuild (`make book` again)",
+            "<= 5 s",
+            book["rebuild_s"],
+            "s",
+            book["rebuild_s"] <= 5,
+        )
     if make_test_s is not None:
-        add("`make test`, fresh copy, install excluded", "<= 300 s", make_test_s, "s", make_test_s <= 300)
+        add(
+            "`make test`, fresh copy, install excluded",
+            "<= 300 s",
+            make_test_s,
+            "s",
+            make_test_s <= 300,
+        )
     if medians:
         for measure, label in (("ess_per_sample_s", "sampling"), ("ess_per_total_s", "whole call")):
             r = ratio_to_best(medians, DEFAULT_SAMPLER, measure)
-            add(f"default sampler ({DEFAULT_SAMPLER}) ESS(sigma_b)/s of {label}, worst model, over the best", ">= 0.9x", r, "x", r >= 0.9)
+            add(
+                f"default sampler ({DEFAULT_SAMPLER}) ESS(sigma_b)/s of {label}, worst model, over the best",
+                ">= 0.9x",
+                r,
+                "x",
+                r >= 0.9,
+            )
         survey = medians.get(("noncentered, whole survey", "nutpie"))
         if survey:
-            add("whole survey, 4 x 1000 draws: sampling", "< 30 s", survey["sample_s"], "s", survey["sample_s"] < 30)
-            add("whole survey, 4 x 1000 draws: compile + sampling", "(report)", survey["total_s"], "s", None)
+            add(
+                "whole survey, 4 x 1000 draws: sampling",
+                "< 30 s",
+                survey["sample_s"],
+                "s",
+                survey["sample_s"] < 30,
+            )
+            add(
+                "whole survey, 4 x 1000 draws: compile + sampling",
+                "(report)",
+                survey["total_s"],
+                "s",
+                None,
+            )
         for dataset, suffix in FORM_DATASETS.items():
             ratio = mixed_over_best_pure(medians, suffix)
             if ratio is not None:
-                add(f"mixed form on {dataset}: min ESS/s of sampling over the better pure form", ">= 0.9x", ratio, "x",
-                    ratio >= 0.9)
+                add(
+                    f"mixed form on {dataset}: min ESS/s of sampling over the better pure form",
+                    ">= 0.9x",
+                    ratio,
+                    "x",
+                    ratio >= 0.9,
+                )
                 divergences = medians[("mixed" + suffix, "nutpie")]["divergences_max"]
-                add(f"mixed form on {dataset}: divergences, most in a run", "0", divergences, "", divergences == 0)
+                add(
+                    f"mixed form on {dataset}: divergences, most in a run",
+                    "0",
+                    divergences,
+                    "",
+                    divergences == 0,
+                )
     if chapters:
         peak = max(c["peak_mib"] for c in chapters)
-        add("largest kernel peak over the chapters (Binder: about 1 GB a session)", "<= 800 MiB", peak, "MiB",
-            peak <= 800)
+        add(
+            "largest kernel peak over the chapters (Binder: about 1 GB a session)",
+            "<= 800 MiB",
+            peak,
+            "MiB",
+            peak <= 800,
+        )
     return ["| what | target | measured | |", "|---|---|---|---|", *rows]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="sampler benchmark seeds")
-    parser.add_argument("--repeats", type=int, default=2, help="runs per chapter and per book build")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[1, 2, 3], help="sampler benchmark seeds"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=2, help="runs per chapter and per book build"
+    )
     parser.add_argument("--skip-book", action="store_true", help="skip the cold book build")
     parser.add_argument("--skip-make-test", action="store_true", help="skip timing `make test`")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
@@ -246,37 +348,67 @@ def main() -> None:
     body: list[str] = []
     print("samplers ...", flush=True)
     medians = sampler_medians(bench_samplers(args.seeds))
-    body += ["## Samplers (4 chains x 1000 draws after 1000 tuning steps, 2 cores)", "",
-             "Each fit runs in a fresh process (warm PyTensor cache on disk), as in a reader's fresh kernel.",
-             "The whole survey is fitted with the book's sampler only.", ""]
+    body += [
+        "## Samplers (4 chains x 1000 draws after 1000 tuning steps, 2 cores)",
+        "",
+        "Each fit runs in a fresh process (warm PyTensor cache on disk), as in a reader's fresh kernel.",
+        "The whole survey is fitted with the book's sampler only.",
+        "",
+    ]
     body += sampler_table(medians) + [""]
-    body += ["## Three forms (nutpie; the smallest bulk ESS over mu_a, sigma_a, mu_b, sigma_b, eps)", "",
-             "The mixed form centers the counties `choose_centered` picks from a pilot fit (its seconds, compile",
-             "included, in the pilot column and not in the sampling). Chapter 6 and `data/forms_sweep.csv` hold",
-             "the same comparison over ten seeds.", ""]
+    body += [
+        "## Three forms (nutpie; the smallest bulk ESS over mu_a, sigma_a, mu_b, sigma_b, eps)",
+        "",
+        "The mixed form centers the counties `choose_centered` picks from a pilot fit (its seconds, compile",
+        "included, in the pilot column and not in the sampling). Chapter 6 and `data/forms_sweep.csv` hold",
+        "the same comparison over ten seeds.",
+        "",
+    ]
     body += forms_table(medians) + [""]
     print("chapters ...", flush=True)
     chapters = bench_chapters(args.repeats)
-    body += ["## Chapters (each alone in a fresh kernel: warm compile cache, no stored fits)", "",
-             "| chapter | seconds | kernel peak MiB | runs |", "|---|---|---|---|"]
-    body += [f"| {c['chapter']} | {c['seconds']:.1f} | {c['peak_mib']:.0f} | {c['runs']} |" for c in chapters]
+    body += [
+        "## Chapters (each alone in a fresh kernel: warm compile cache, no stored fits)",
+        "",
+        "| chapter | seconds | kernel peak MiB | runs |",
+        "|---|---|---|---|",
+    ]
+    body += [
+        f"| {c['chapter']} | {c['seconds']:.1f} | {c['peak_mib']:.0f} | {c['runs']} |"
+        for c in chapters
+    ]
     body += [f"| all, one after the other | {sum(c['seconds'] for c in chapters):.1f} | | |", ""]
     book = None
     if not args.skip_book:
         print("book ...", flush=True)
         book = bench_book(args.repeats)
-        body += ["## Book build (`make book`: Sphinx runs the chapters as it reads them, two at a time)", "",
-                 "| what | seconds | runs |", "|---|---|---|",
-                 f"| cold: fresh copy, no built site, empty fit and compile caches | {book['cold_s']:.0f} | {book['runs']} |",
-                 f"| no-change rebuild | {book['rebuild_s']:.1f} | {book['runs']} |", ""]
+        body += [
+            "## Book build (`make book`: Sphinx runs the chapters as it reads them, two at a time)",
+            "",
+            "| what | seconds | runs |",
+            "|---|---|---|",
+            f"| cold: fresh copy, no built site, empty fit and compile caches | {book['cold_s']:.0f} | {book['runs']} |",
+            f"| no-change rebuild | {book['rebuild_s']:.1f} | {book['runs']} |",
+            "",
+        ]
     make_test_s = None
     if not args.skip_make_test:
         print("make test ...", flush=True)
         make_test_s = bench_make_test()
-        body += ["## `make test` (fresh copy, empty caches, install excluded)", "", f"{make_test_s:.0f} s", ""]
+        body += [
+            "## `make test` (fresh copy, empty caches, install excluded)",
+            "",
+            f"{make_test_s:.0f} s",
+            "",
+        ]
 
-    report = ["# Benchmark results", "", "Written by `make bench` (`bench/run.py`); medians over the runs listed.",
-              "Timings are reported here and never asserted by the tests.", ""]
+    report = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`bench/run.py`); medians over the runs listed.",
+        "Timings are reported here and never asserted by the tests.",
+        "",
+    ]
     report += machine() + ["", "## Targets", ""]
     report += targets_table(medians, chapters, book, make_test_s) + [""] + body
     report += [f"The benchmark itself took {time.perf_counter() - start:.0f} s.", ""]

@@ -16,7 +16,12 @@ import pymc as pm
 
 from radon_utils.centering import choose_centered, pilot_scales
 from radon_utils.data import load_radon
-from radon_utils.diagnostics import HYPERPARAMETERS, count_divergences, ess_bulk, gradient_evaluations
+from radon_utils.diagnostics import (
+    HYPERPARAMETERS,
+    count_divergences,
+    ess_bulk,
+    gradient_evaluations,
+)
 from radon_utils.models import PARAMETERIZATIONS, PURE_PARAMETERIZATIONS, build_model
 from radon_utils.quiet import filter_known_warnings
 from radon_utils.sampling import compile_nutpie, sample
@@ -33,7 +38,12 @@ def time_nutpie(model: pm.Model, seed: int) -> dict[str, float]:
     compiled_at = time.perf_counter()
     idata = sample(model, seed=seed, cache=False, progressbar=False)
     end = time.perf_counter()
-    return {"compile_s": compiled_at - start, "sample_s": end - compiled_at, "total_s": end - start, "idata": idata}
+    return {
+        "compile_s": compiled_at - start,
+        "sample_s": end - compiled_at,
+        "total_s": end - start,
+        "idata": idata,
+    }
 
 
 def time_pymc(model: pm.Model, seed: int) -> dict[str, float]:
@@ -42,7 +52,12 @@ def time_pymc(model: pm.Model, seed: int) -> dict[str, float]:
     idata = sample(model, seed=seed, sampler="pymc", cache=False, progressbar=False)
     end = time.perf_counter()
     sampling = float(idata.sample_stats.attrs["sampling_time"])
-    return {"compile_s": end - start - sampling, "sample_s": sampling, "total_s": end - start, "idata": idata}
+    return {
+        "compile_s": end - start - sampling,
+        "sample_s": sampling,
+        "total_s": end - start,
+        "idata": idata,
+    }
 
 
 #: What can be measured: (model, sampler) pairs, the model named as in the results table.
@@ -65,7 +80,9 @@ def main() -> None:
     parameterization = args.model.removesuffix(WHOLE_SURVEY)
     data = model_table(load_survey()) if args.model.endswith(WHOLE_SURVEY) else load_radon()
     pilot_s = 0.0
-    if parameterization == "mixed":  # the counties to center, from a pilot fit (its compile included)
+    if (
+        parameterization == "mixed"
+    ):  # the counties to center, from a pilot fit (its compile included)
         start = time.perf_counter()
         choice = choose_centered(data, pilot_scales(data, seed=args.seed, cache=False))
         pilot_s = time.perf_counter() - start
@@ -75,9 +92,21 @@ def main() -> None:
     result = (time_nutpie if args.sampler == "nutpie" else time_pymc)(model, args.seed)
     idata = result.pop("idata")
     ess = {name: ess_bulk(idata, name) for name in HYPERPARAMETERS}
-    print(json.dumps({"seed": args.seed, "parameterization": args.model, "sampler": args.sampler, **result,
-                      "pilot_s": pilot_s, "divergences": count_divergences(idata), "ess_sigma_b": ess["sigma_b"],
-                      "ess_min": min(ess.values()), "gradients": gradient_evaluations(idata)}))
+    print(
+        json.dumps(
+            {
+                "seed": args.seed,
+                "parameterization": args.model,
+                "sampler": args.sampler,
+                **result,
+                "pilot_s": pilot_s,
+                "divergences": count_divergences(idata),
+                "ess_sigma_b": ess["sigma_b"],
+                "ess_min": min(ess.values()),
+                "gradients": gradient_evaluations(idata),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -35,12 +35,15 @@ from myst_nb.core.execute.inline import NotebookClientInline
 from myst_nb.sphinx_ import SphinxNbRenderer
 from sphinx.application import Sphinx
 
-
 #: Files every page depends on, relative to the book's root.
 SHARED_FILES = ("radon_utils/*.py", "data/*.csv")
 
 #: Extensions that are safe to read in parallel though they do not declare it (see above).
-UNDECLARED_PARALLEL_SAFE = ("sphinx_multitoc_numbering", "sphinx-mathjax-offline", "sphinx_jupyterbook_latex")
+UNDECLARED_PARALLEL_SAFE = (
+    "sphinx_multitoc_numbering",
+    "sphinx-mathjax-offline",
+    "sphinx_jupyterbook_latex",
+)
 
 
 def setup(app: Sphinx) -> dict[str, bool]:

@@ -54,11 +54,18 @@ MAX_SIMULATED_HOMES = 1024
 def informative_homes(data: pd.DataFrame) -> pd.DataFrame:
     """Per county (indexed by name): ``homes`` (``n``), ``first_floor`` (``n_1``), and the homes
     that inform each effect, ``a`` = ``n`` and ``b`` = ``n_0 n_1 / n``."""
-    data = validate_radon(data, source="the data passed to informative_homes", required=MODEL_COLUMNS)
+    data = validate_radon(
+        data, source="the data passed to informative_homes", required=MODEL_COLUMNS
+    )
     by_county = data.groupby("county")["floor"]
     homes, first = by_county.size(), by_county.sum()
     return pd.DataFrame(
-        {"homes": homes, "first_floor": first, "a": homes.astype(float), "b": (homes - first) * first / homes}
+        {
+            "homes": homes,
+            "first_floor": first,
+            "a": homes.astype(float),
+            "b": (homes - first) * first / homes,
+        }
     )
 
 
@@ -78,7 +85,9 @@ def choose_centered(data: pd.DataFrame, scales: Mapping[str, float]) -> dict[str
     """
     homes = informative_homes(data)
     threshold = crossover_homes(scales)
-    return {effect: (homes[effect] > threshold[effect]).rename(f"center_{effect}") for effect in EFFECTS}
+    return {
+        effect: (homes[effect] > threshold[effect]).rename(f"center_{effect}") for effect in EFFECTS
+    }
 
 
 def pilot_scales(
@@ -94,7 +103,9 @@ def scales_from_fit(idata, quantile: float | None = SCALE_QUANTILE) -> dict[str,
     """The ``quantile`` of ``sigma_a`` and ``sigma_b`` in the fit ``idata`` and the mean of
     ``eps``; with ``quantile=None``, the means of all three."""
     if quantile is not None and not 0 < quantile < 1:
-        raise ValueError(f"quantile must lie strictly between 0 and 1 (or be None for the means), got {quantile!r}")
+        raise ValueError(
+            f"quantile must lie strictly between 0 and 1 (or be None for the means), got {quantile!r}"
+        )
     post = idata.posterior
     scales = {
         name: float(post[name].mean() if quantile is None else post[name].quantile(quantile))
@@ -119,7 +130,10 @@ def simulate_survey(
     homes of a larger one: the surveys of one seed are nested, so that only the number of homes
     changes between them. Columns as :func:`~radon_utils.data.load_radon` gives (no uranium).
     """
-    if int(homes_per_county) != homes_per_county or not 1 <= homes_per_county <= MAX_SIMULATED_HOMES:
+    if (
+        int(homes_per_county) != homes_per_county
+        or not 1 <= homes_per_county <= MAX_SIMULATED_HOMES
+    ):
         raise ValueError(
             f"homes_per_county must be a whole number from 1 to {MAX_SIMULATED_HOMES}, got {homes_per_county!r}"
         )
@@ -130,7 +144,9 @@ def simulate_survey(
     a = rng.normal(truth["mu_a"], truth["sigma_a"], counties)
     b = rng.normal(truth["mu_b"], truth["sigma_b"], counties)
     # Every possible home's noise is drawn, so that the first n homes do not depend on n.
-    noise = rng.normal(0.0, truth["eps"], (counties, MAX_SIMULATED_HOMES))[:, : int(homes_per_county)]
+    noise = rng.normal(0.0, truth["eps"], (counties, MAX_SIMULATED_HOMES))[
+        :, : int(homes_per_county)
+    ]
     home = np.arange(int(homes_per_county))
     floor = (home % first_floor_every == 1).astype(int)
     county_code = np.repeat(np.arange(1, counties + 1), len(home))

@@ -107,7 +107,15 @@ FORMS_COLUMNS = [
 ]
 #: Columns that differ between two runs of the same fit (the re-run tests skip them).
 TIMING_COLUMNS = ["sampling_seconds", "pilot_seconds"]
-_COUNTS = ["homes_per_county", "seed", "divergences", "gradient_evaluations", "centered_a", "centered_b", "counties"]
+_COUNTS = [
+    "homes_per_county",
+    "seed",
+    "divergences",
+    "gradient_evaluations",
+    "centered_a",
+    "centered_b",
+    "counties",
+]
 _TEXT = ["parameterization", "dataset", "ess_min_parameter"]
 
 CROSSOVER_PATH = Path("data") / "crossover_sweep.csv"
@@ -154,18 +162,20 @@ def run_crossover_sweep(
             for seed in seeds:
                 idata, seconds = _timed_fit(model, seed)
                 ess = az.ess(idata, var_names=["sigma_a", "sigma_b"], method="bulk")
-                rows.append({
-                    "homes_per_county": homes,
-                    "parameterization": parameterization,
-                    "seed": seed,
-                    "divergences": count_divergences(idata),
-                    "max_rhat": max_rhat(idata, list(HYPERPARAMETERS)),
-                    "ess_sigma_a": float(ess["sigma_a"]),
-                    "ess_sigma_b": float(ess["sigma_b"]),
-                    "gradient_evaluations": gradient_evaluations(idata),
-                    "sampling_seconds": seconds,
-                    **{f"true_{k}": truth[k] for k in ("sigma_a", "sigma_b", "eps")},
-                })
+                rows.append(
+                    {
+                        "homes_per_county": homes,
+                        "parameterization": parameterization,
+                        "seed": seed,
+                        "divergences": count_divergences(idata),
+                        "max_rhat": max_rhat(idata, list(HYPERPARAMETERS)),
+                        "ess_sigma_a": float(ess["sigma_a"]),
+                        "ess_sigma_b": float(ess["sigma_b"]),
+                        "gradient_evaluations": gradient_evaluations(idata),
+                        "sampling_seconds": seconds,
+                        **{f"true_{k}": truth[k] for k in ("sigma_a", "sigma_b", "eps")},
+                    }
+                )
     return _finish(rows, CROSSOVER_COLUMNS)
 
 
@@ -185,7 +195,9 @@ def run_forms_sweep(
             compile_nutpie(model)
         for seed in seeds:
             start = time.perf_counter()
-            pilot = sample(build_model(data, "noncentered"), seed=seed, cache=False, **PILOT_SETTINGS)
+            pilot = sample(
+                build_model(data, "noncentered"), seed=seed, cache=False, **PILOT_SETTINGS
+            )
             pilot_seconds = time.perf_counter() - start  # its compile included
             choices = {
                 "mixed": choose_centered(data, scales_from_fit(pilot)),
@@ -199,26 +211,28 @@ def run_forms_sweep(
                 ess = az.ess(idata, var_names=list(HYPERPARAMETERS), method="bulk")
                 ess = {name: float(ess[name]) for name in HYPERPARAMETERS}
                 slowest = min(ess, key=ess.get)
-                rows.append({
-                    "dataset": dataset,
-                    "parameterization": form,
-                    "seed": seed,
-                    "divergences": count_divergences(idata),
-                    "max_rhat": max_rhat(idata),
-                    "ess_min": ess[slowest],
-                    "ess_min_parameter": slowest,
-                    "ess_sigma_a": ess["sigma_a"],
-                    "ess_sigma_b": ess["sigma_b"],
-                    "sigma_a_mean": float(idata.posterior["sigma_a"].mean()),
-                    "sigma_b_mean": float(idata.posterior["sigma_b"].mean()),
-                    "largest_county_corr": largest_county_corr(idata, data),
-                    "gradient_evaluations": gradient_evaluations(idata),
-                    "sampling_seconds": seconds,
-                    "pilot_seconds": pilot_seconds if form in choices else math.nan,
-                    "centered_a": _centered_count(form, choice, "a"),
-                    "centered_b": _centered_count(form, choice, "b"),
-                    "counties": len(choice["a"]),
-                })
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "parameterization": form,
+                        "seed": seed,
+                        "divergences": count_divergences(idata),
+                        "max_rhat": max_rhat(idata),
+                        "ess_min": ess[slowest],
+                        "ess_min_parameter": slowest,
+                        "ess_sigma_a": ess["sigma_a"],
+                        "ess_sigma_b": ess["sigma_b"],
+                        "sigma_a_mean": float(idata.posterior["sigma_a"].mean()),
+                        "sigma_b_mean": float(idata.posterior["sigma_b"].mean()),
+                        "largest_county_corr": largest_county_corr(idata, data),
+                        "gradient_evaluations": gradient_evaluations(idata),
+                        "sampling_seconds": seconds,
+                        "pilot_seconds": pilot_seconds if form in choices else math.nan,
+                        "centered_a": _centered_count(form, choice, "a"),
+                        "centered_b": _centered_count(form, choice, "b"),
+                        "counties": len(choice["a"]),
+                    }
+                )
     return _finish(rows, FORMS_COLUMNS)
 
 
@@ -261,7 +275,9 @@ def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m radon_utils.centering_sweep {crossover,forms} [--out FILE]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("which", choices=("crossover", "forms"), help="which sweep to run")
-    parser.add_argument("--out", type=Path, help="CSV to write (default: the committed file under data/)")
+    parser.add_argument(
+        "--out", type=Path, help="CSV to write (default: the committed file under data/)"
+    )
     args = parser.parse_args(argv)
     if args.which == "crossover":
         make: Callable[[], pd.DataFrame] = run_crossover_sweep
@@ -290,7 +306,9 @@ def _load(relative: Path, path: str | Path | None, columns: list[str], which: st
     table = pd.read_csv(where)
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise ValueError(f"{where} lacks the column(s) {', '.join(missing)}: run `{COMMAND} {which}`")
+        raise ValueError(
+            f"{where} lacks the column(s) {', '.join(missing)}: run `{COMMAND} {which}`"
+        )
     return table
 
 

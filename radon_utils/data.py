@@ -35,7 +35,9 @@ RELATIVE_PATH = Path("data") / "radon.csv"
 #: Environment variable that may point at the table.
 DATA_ENV_VAR = "RADON_DATA"
 
-_REBUILD_HINT = "rebuild it from data/raw/ with `make data`, or point the RADON_DATA environment variable at it"
+_REBUILD_HINT = (
+    "rebuild it from data/raw/ with `make data`, or point the RADON_DATA environment variable at it"
+)
 
 
 class RadonDataError(ValueError):
@@ -62,16 +64,26 @@ def find_file(
     for folder in (here, *here.parents):
         if (folder / relative).exists():
             return folder / relative
-    raise RadonDataError(f"could not find {relative} in {here} or any folder above it; run from inside the repository, or {hint}")
+    raise RadonDataError(
+        f"could not find {relative} in {here} or any folder above it; run from inside the repository, or {hint}"
+    )
 
 
-def find_radon_csv(path: str | os.PathLike | None = None, start: str | os.PathLike | None = None) -> Path:
+def find_radon_csv(
+    path: str | os.PathLike | None = None, start: str | os.PathLike | None = None
+) -> Path:
     """Return the path of the radon table.
 
     In order: ``path`` if given, else ``$RADON_DATA`` if set, else the first
     ``data/radon.csv`` found walking up from ``start`` (the working directory by default).
     """
-    return find_file(RELATIVE_PATH, path, DATA_ENV_VAR, start, hint=f"pass load_radon(path=...), or {_REBUILD_HINT}")
+    return find_file(
+        RELATIVE_PATH,
+        path,
+        DATA_ENV_VAR,
+        start,
+        hint=f"pass load_radon(path=...), or {_REBUILD_HINT}",
+    )
 
 
 def validate_radon(
@@ -87,7 +99,9 @@ def validate_radon(
     how to fix it; a ``TypeError`` if ``data`` is not a pandas DataFrame.
     """
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{source} must be a pandas DataFrame (like load_radon() returns), got {type(data).__name__}")
+        raise TypeError(
+            f"{source} must be a pandas DataFrame (like load_radon() returns), got {type(data).__name__}"
+        )
     if len(data) == 0:
         raise RadonDataError(f"{source} has no rows; {hint}")
     missing = [col for col in required if col not in data.columns]
@@ -112,7 +126,9 @@ def validate_radon(
         data[col] = pd.to_numeric(data[col])
     _check_finite(data, numeric, source, hint)
     if not data["floor"].isin([0, 1]).all():
-        odd = sorted({v.item() if hasattr(v, "item") else v for v in data["floor"].unique()} - {0, 1})
+        odd = sorted(
+            {v.item() if hasattr(v, "item") else v for v in data["floor"].unique()} - {0, 1}
+        )
         raise RadonDataError(
             f"{source} has floor values {odd}; floor must be 0 (basement) or 1 (first floor); {hint}"
         )
@@ -121,7 +137,9 @@ def validate_radon(
     data["county_code"] = data["county_code"].astype(int)
     pairs = data[["county", "county_code"]].drop_duplicates()
     if pairs["county"].duplicated().any() or pairs["county_code"].duplicated().any():
-        clash = pairs[pairs["county"].duplicated(keep=False) | pairs["county_code"].duplicated(keep=False)]
+        clash = pairs[
+            pairs["county"].duplicated(keep=False) | pairs["county_code"].duplicated(keep=False)
+        ]
         example = ", ".join(f"{c}={k}" for c, k in clash.head(4).itertuples(index=False))
         raise RadonDataError(
             f"{source}: county and county_code disagree (each county must have exactly one code "
@@ -193,7 +211,9 @@ def _check_whole_numbers(data: pd.DataFrame, col: str, source: str, hint: str) -
     values = data[col].to_numpy(dtype=float)
     fractional = pd.Series(values != np.round(values))
     if fractional.any():
-        raise RadonDataError(f"{source} has fractional values in column {col!r} ({_rows(fractional)}); {hint}")
+        raise RadonDataError(
+            f"{source} has fractional values in column {col!r} ({_rows(fractional)}); {hint}"
+        )
 
 
 def funnel_county(data: pd.DataFrame) -> str:
@@ -202,11 +222,15 @@ def funnel_county(data: pd.DataFrame) -> str:
     floors = data.groupby("county")["floor"].agg(homes="size", first_floor="sum")
     candidates = floors[floors["first_floor"] == 0]
     if candidates.empty:
-        raise RadonDataError("every county has a first-floor reading, so no slope is informed by the others alone")
+        raise RadonDataError(
+            "every county has a first-floor reading, so no slope is informed by the others alone"
+        )
     return str(candidates["homes"].idxmax())
 
 
-def example_counties(data: pd.DataFrame, first_floor_counts: tuple[int, ...] = (0, 1, 3)) -> dict[str, str]:
+def example_counties(
+    data: pd.DataFrame, first_floor_counts: tuple[int, ...] = (0, 1, 3)
+) -> dict[str, str]:
     """Counties chosen by how much their data say about their floor slope: for each count in
     ``first_floor_counts`` the county with that many first-floor readings and the most homes,
     then the county with the most first-floor readings. Returns ``{county: row label}``, the label
@@ -216,7 +240,9 @@ def example_counties(data: pd.DataFrame, first_floor_counts: tuple[int, ...] = (
     for count in first_floor_counts:
         candidates = floors[floors["first_floor"] == count]
         if candidates.empty:
-            raise RadonDataError(f"no county has exactly {count} first-floor reading(s); choose other counts")
+            raise RadonDataError(
+                f"no county has exactly {count} first-floor reading(s); choose other counts"
+            )
         chosen.append(candidates["homes"].idxmax())
     chosen.append(floors["first_floor"].idxmax())
     return {

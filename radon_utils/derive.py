@@ -86,7 +86,9 @@ def derive_radon(srrs_path: Path | str, cty_path: Path | str, state: str = "MN")
     counties = counties[counties["fips"].isin(homes["fips"])].drop_duplicates(subset="fips")
     counties["uranium"] = numeric_column(counties, "Uppm", cty_path)
 
-    table = homes.merge(counties[["fips", "uranium"]], on="fips", how="left", validate="many_to_one")
+    table = homes.merge(
+        counties[["fips", "uranium"]], on="fips", how="left", validate="many_to_one"
+    )
     table["radon"] = table["activity"]
     table["log_radon"] = np.log(table["radon"] + RADON_OFFSET)
     with np.errstate(divide="ignore"):  # a zero reading gives -inf, which the check below names
@@ -108,16 +110,22 @@ def main(argv: list[str] | None = None) -> None:
     with the reason and leaves ``--out`` as it was.
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--raw", type=Path, default=Path("data/raw"), help="folder with srrs2.dat and cty.dat")
+    parser.add_argument(
+        "--raw", type=Path, default=Path("data/raw"), help="folder with srrs2.dat and cty.dat"
+    )
     parser.add_argument("--out", type=Path, default=Path("data/radon.csv"), help="CSV to write")
     parser.add_argument("--state", default="MN", help="two-letter state code (default MN)")
     args = parser.parse_args(argv)
     if not args.raw.is_dir():
-        parser.error(f"--raw {args.raw} is not a folder; pass the folder holding srrs2.dat and cty.dat")
+        parser.error(
+            f"--raw {args.raw} is not a folder; pass the folder holding srrs2.dat and cty.dat"
+        )
     try:
         table = derive_radon(args.raw / "srrs2.dat", args.raw / "cty.dat", state=args.state)
         # What load_radon will demand of the file (floor 0 or 1, one code per county...).
-        validate_radon(table, source=f"the {args.state} table derived from {args.raw}", hint=RAW_HINT)
+        validate_radon(
+            table, source=f"the {args.state} table derived from {args.raw}", hint=RAW_HINT
+        )
     except RadonDataError as error:
         raise SystemExit(f"radon_utils.derive: {error}\n{args.out} was not changed.") from error
     write_csv(table, args.out)
@@ -185,7 +193,9 @@ def _homes_of_state(srrs_path: Path, state: str) -> pd.DataFrame:
     in_state = homes[homes["state"] == state].copy()
     if in_state.empty:
         known = ", ".join(sorted(homes["state"].dropna().unique()))
-        raise RadonDataError(f"no homes for state {state!r} in {srrs_path}; the states there are: {known}")
+        raise RadonDataError(
+            f"no homes for state {state!r} in {srrs_path}; the states there are: {known}"
+        )
     for col in ("idnum", "stfips", "cntyfips", "floor"):
         in_state[col] = numeric_column(in_state, col, srrs_path, whole=True)
     in_state["activity"] = numeric_column(in_state, "activity", srrs_path)
@@ -200,7 +210,9 @@ def _check_measured(table: pd.DataFrame, source: str) -> None:
         bad = ~np.isfinite(table[col].to_numpy(dtype=float))
         if bad.any():
             homes = table.loc[bad, "idnum"].tolist()
-            shown = ", ".join(map(str, homes[:5])) + (f" and {len(homes) - 5} more" if len(homes) > 5 else "")
+            shown = ", ".join(map(str, homes[:5])) + (
+                f" and {len(homes) - 5} more" if len(homes) > 5 else ""
+            )
             raise RadonDataError(
                 f"{source}: {len(homes)} home(s) have no finite {col} (idnum {shown}); their county may be "
                 f"missing from cty.dat or have Uppm 0; {RAW_HINT}"

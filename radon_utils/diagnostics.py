@@ -53,10 +53,14 @@ def divergent_steps(idata: az.InferenceData, county: str) -> pd.DataFrame:
     """
     stats = idata.sample_stats
     if "divergence_start" not in stats:
-        raise ValueError("the fit has no divergence locations: sample it with store_divergences=True")
+        raise ValueError(
+            "the fit has no divergence locations: sample it with store_divergences=True"
+        )
     counties = list(idata.posterior["county"].to_numpy())
     if county not in counties:
-        raise ValueError(f"unknown county {county!r}; the fit's counties are {', '.join(counties[:5])}, ...")
+        raise ValueError(
+            f"unknown county {county!r}; the fit's counties are {', '.join(counties[:5])}, ..."
+        )
     coordinates = {"sigma_b": "sigma_b_log__", "b": f"b_{counties.index(county)}"}
     diverging = stats["diverging"].to_numpy().astype(bool)
     columns = {}
@@ -68,13 +72,18 @@ def divergent_steps(idata: az.InferenceData, county: str) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def county_intervals(idata: az.InferenceData, effect: str = "b", probs: tuple[float, float] = (0.05, 0.95)) -> pd.DataFrame:
+def county_intervals(
+    idata: az.InferenceData, effect: str = "b", probs: tuple[float, float] = (0.05, 0.95)
+) -> pd.DataFrame:
     """Posterior mean and central interval of each county's ``effect`` (``"a"`` or ``"b"``) from
     the draws: columns ``mean`` and ``q05``, ``q95`` (for the default ``probs``), indexed by county,
     like ``ExactPosterior.county_effects`` so that the two compare row by row."""
     draws = idata.posterior[effect]
     quantiles = draws.quantile(list(probs), dim=("chain", "draw"))
-    table = pd.DataFrame({"mean": draws.mean(("chain", "draw")).to_numpy()}, index=pd.Index(draws["county"].to_numpy(), name="county"))
+    table = pd.DataFrame(
+        {"mean": draws.mean(("chain", "draw")).to_numpy()},
+        index=pd.Index(draws["county"].to_numpy(), name="county"),
+    )
     for p in probs:
         table[f"q{round(100 * p):02d}"] = quantiles.sel(quantile=p).to_numpy()
     return table

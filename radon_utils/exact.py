@@ -113,7 +113,9 @@ class _CountyStats:
     contrast: np.ndarray  # sum of n0 * Y1 - n1 * Y0 (floor contrast within counties)
     sum_sq: np.ndarray  # sum of y^2
     ss_a: np.ndarray  # sum of n * (squared deviations of y from the county mean)
-    ss_b: np.ndarray  # sum of n1 * (basement y^2 + squared deviations of first-floor y from their mean)
+    ss_b: (
+        np.ndarray
+    )  # sum of n1 * (basement y^2 + squared deviations of first-floor y from their mean)
     ss_ab: np.ndarray  # sum of n0 * n1 * (squared deviations of y from its county-and-floor mean)
 
 
@@ -200,12 +202,18 @@ def _collapse(
     # polynomials' coefficients, summed over the counties of a group, are these columns.
     coef = np.column_stack(
         [
-            stats.sum_sq, stats.ss_a, stats.ss_b, stats.ss_ab,  # y'V^-1 y (times eps^2): e4, ea, eb, sab
-            cnt * n, cnt * n01,  # (W'V^-1 W)_11: e2, sb2
+            stats.sum_sq,
+            stats.ss_a,
+            stats.ss_b,
+            stats.ss_ab,  # y'V^-1 y (times eps^2): e4, ea, eb, sab
+            cnt * n,
+            cnt * n01,  # (W'V^-1 W)_11: e2, sb2
             cnt * n1,  # (W'V^-1 W)_12 and first part of _22: e2
             cnt * n01,  # rest of (W'V^-1 W)_22: sa2
-            stats.sum_y, n1 * stats.sum_y0,  # (W'V^-1 y)_1: e2, sb2
-            stats.sum_y1, stats.contrast,  # (W'V^-1 y)_2: e2, sa2
+            stats.sum_y,
+            n1 * stats.sum_y0,  # (W'V^-1 y)_1: e2, sb2
+            stats.sum_y1,
+            stats.contrast,  # (W'V^-1 y)_2: e2, sa2
         ]
     )
     size = e2.size
@@ -424,7 +432,10 @@ def _choose_grid(
 
     start = np.full(3, math.log(0.5 * y_sd))
     fit = optimize.minimize(
-        neg_logpost_log, start, method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-4, "maxiter": 4000}
+        neg_logpost_log,
+        start,
+        method="Nelder-Mead",
+        options={"xatol": 1e-3, "fatol": 1e-4, "maxiter": 4000},
     )
     mode = fit.x
     # Laplace widths from a finite-difference Hessian; fall back to 1 (in log units) if not usable.
@@ -448,11 +459,19 @@ def _choose_grid(
 
     sigma_mode = np.exp(mode)
     coords = tuple(
-        _Coordinate(s=float(_LOW * m * min(1.0, s)), top=float(max(m * math.exp(_HIGH * s), 2 * _LOW * m * min(1.0, s))))
+        _Coordinate(
+            s=float(_LOW * m * min(1.0, s)),
+            top=float(max(m * math.exp(_HIGH * s), 2 * _LOW * m * min(1.0, s))),
+        )
         for m, s in zip(sigma_mode, sd_log)
     )
     t_mode = np.array([c.t(m) for c, m in zip(coords, sigma_mode)])
-    sd_t = np.array([m * s / math.exp(float(c.log_jacobian(t))) for c, m, s, t in zip(coords, sigma_mode, sd_log, t_mode)])
+    sd_t = np.array(
+        [
+            m * s / math.exp(float(c.log_jacobian(t)))
+            for c, m, s, t in zip(coords, sigma_mode, sd_log, t_mode)
+        ]
+    )
 
     # Never look below e^-60 or above e^60 times the data's sd.
     t_min = np.array([float(c.t(y_sd * math.exp(-_LOG_RANGE_LIMIT))) for c in coords])
@@ -759,7 +778,8 @@ class ExactPosterior:
         """Posterior mean and sd of the five top-level parameters, one row each."""
         names = LOCATIONS + SCALES
         return pd.DataFrame(
-            {"mean": [self.mean[n] for n in names], "sd": [self.sd[n] for n in names]}, index=list(names)
+            {"mean": [self.mean[n] for n in names], "sd": [self.sd[n] for n in names]},
+            index=list(names),
         )
 
 
@@ -824,7 +844,9 @@ def exact_posterior(
     prior = resolve_priors(priors)
     sizes = (grid_size,) * 3 if np.ndim(grid_size) == 0 else tuple(grid_size)
     if len(sizes) != 3 or any(int(s) != s or s < 8 for s in sizes):
-        raise ValueError(f"grid_size must be a whole number >= 8, or three of them, got {grid_size!r}")
+        raise ValueError(
+            f"grid_size must be a whole number >= 8, or three of them, got {grid_size!r}"
+        )
     data = _validated(data)
     stats = _county_stats(data)
     _check_proper(data)
@@ -888,7 +910,9 @@ def _informing(stats: _CountyStats) -> dict[str, tuple[int, str, str]]:
     }
 
 
-def _check_moments_exist(stats: _CountyStats, priors: Mapping[str, Prior], data: pd.DataFrame) -> None:
+def _check_moments_exist(
+    stats: _CountyStats, priors: Mapping[str, Prior], data: pd.DataFrame
+) -> None:
     """Refuse a scale whose posterior mean or variance does not exist: a grid, however wide, would
     report a finite and wrong number for it.
 
@@ -935,7 +959,8 @@ def _check_proper(data: pd.DataFrame) -> None:
     if (cells.size() > 1).any() and float((cells.max() - cells.min()).max()) == 0.0:
         y = data["log_radon"].to_numpy()
         same = (
-            f"the same value ({y[0]:g}) in every row" if np.all(y == y[0])
+            f"the same value ({y[0]:g}) in every row"
+            if np.all(y == y[0])
             else "one value within every county and floor"
         )
         raise ExactPosteriorError(

@@ -47,7 +47,15 @@ PACKAGES = ("pymc", "pytensor", "nutpie", "numba", "numpy", "arviz", "xarray")
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FIT_CACHE_ENV_VAR", "OFF", "PACKAGES", "cache_dir", "cached_fit", "fit_key", "model_fingerprint"]
+__all__ = [
+    "FIT_CACHE_ENV_VAR",
+    "OFF",
+    "PACKAGES",
+    "cache_dir",
+    "cached_fit",
+    "fit_key",
+    "model_fingerprint",
+]
 
 
 def cache_dir(start: str | os.PathLike | None = None) -> Path | None:
@@ -78,7 +86,9 @@ def model_fingerprint(model: pm.Model) -> str:
             if isinstance(value, np.ndarray):
                 digest.update(np.ascontiguousarray(value).tobytes())
     coords = sorted((name, [str(v) for v in values]) for name, values in model.coords.items())
-    dims = sorted((name, tuple(d or () for d in dims)) for name, dims in model.named_vars_to_dims.items())
+    dims = sorted(
+        (name, tuple(d or () for d in dims)) for name, dims in model.named_vars_to_dims.items()
+    )
     initvals = sorted((rv.name, repr(value)) for rv, value in model.rvs_to_initial_values.items())
     digest.update(repr((coords, dims, initvals)).encode())
     return digest.hexdigest()
@@ -133,7 +143,9 @@ def _read(path: Path, check: Callable[[az.InferenceData], None] | None) -> az.In
             raise TypeError(f"it holds a {type(idata).__name__}, not a fit")
         if check is not None:
             check(idata)
-    except Exception as error:  # a truncated, foreign or incomplete fit: sample again and replace it
+    except (
+        Exception
+    ) as error:  # a truncated, foreign or incomplete fit: sample again and replace it
         log.warning("ignoring the stored fit %s (%s)", path, error)
         return None
     log.info("reusing the fit stored in %s", path)
@@ -150,10 +162,17 @@ def _store(idata: az.InferenceData, folder: Path, path: Path) -> None:
             partial = Path(tmp.name)
             pickle.dump(idata, tmp, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, path)
-    except OSError as error:  # a read-only or full disk costs the next chapter time, not this one its fit
+    except (
+        OSError
+    ) as error:  # a read-only or full disk costs the next chapter time, not this one its fit
         if partial is not None:
             partial.unlink(missing_ok=True)
-        log.warning("could not store the fit in %s (%s); set %s=off to stop trying", folder, error, FIT_CACHE_ENV_VAR)
+        log.warning(
+            "could not store the fit in %s (%s); set %s=off to stop trying",
+            folder,
+            error,
+            FIT_CACHE_ENV_VAR,
+        )
     except BaseException:  # Ctrl-C or a fit that cannot be pickled: leave nothing half-written
         if partial is not None:
             partial.unlink(missing_ok=True)

@@ -31,7 +31,14 @@ import pymc as pm
 
 from .data import find_file, load_radon
 from .models import PURE_PARAMETERIZATIONS, build_model
-from .modes import SHORT_DRAWS, SHORT_TUNE, default_start, maximize_density, random_start, trace_from
+from .modes import (
+    SHORT_DRAWS,
+    SHORT_TUNE,
+    default_start,
+    maximize_density,
+    random_start,
+    trace_from,
+)
 from .sweep import DIGITS, round_measured, write_when_complete
 
 __all__ = [
@@ -82,7 +89,15 @@ RELATIVE_PATH = Path("data") / "map_sweep.csv"
 _COMMAND = "python -m radon_utils.map_sweep"
 _MEASURED = ["log_density", "sigma_b", "slope_sd", "sigma_b_max"]
 _REQUIRED = {
-    "optimize": ["success", "message", "iterations", "evaluations", "log_density", "sigma_b", "slope_sd"],
+    "optimize": [
+        "success",
+        "message",
+        "iterations",
+        "evaluations",
+        "log_density",
+        "sigma_b",
+        "slope_sd",
+    ],
     "sample from MAP": ["iterations", "sigma_b_max"],
 }
 
@@ -120,23 +135,40 @@ def run_map_sweep(
         for start, seed, index, x0 in _starts(model, seeds):
             for method in METHODS:
                 point, result = maximize_density(model, x0, method)
-                rows.append({
-                    "kind": "optimize", "parameterization": parameterization, "start": start, "seed": seed,
-                    "start_index": index, "method": method, "success": bool(result.success),
-                    "message": str(result.message), "iterations": int(result.nit), "evaluations": int(result.nfev),
-                    "log_density": -float(result.fun), "sigma_b": float(point["sigma_b"]),
-                    "slope_sd": float(np.std(point["b"])),
-                })
+                rows.append(
+                    {
+                        "kind": "optimize",
+                        "parameterization": parameterization,
+                        "start": start,
+                        "seed": seed,
+                        "start_index": index,
+                        "method": method,
+                        "success": bool(result.success),
+                        "message": str(result.message),
+                        "iterations": int(result.nit),
+                        "evaluations": int(result.nfev),
+                        "log_density": -float(result.fun),
+                        "sigma_b": float(point["sigma_b"]),
+                        "slope_sd": float(np.std(point["b"])),
+                    }
+                )
     sample_seeds = list(sample_seeds)
     if sample_seeds:
         centered = build_model(data, "centered")
         map_point, _ = maximize_density(centered, default_start(centered), "L-BFGS-B")
         for seed in sample_seeds:
             path = trace_from(centered, map_point, seed=seed)
-            rows.append({
-                "kind": "sample from MAP", "parameterization": "centered", "start": "MAP", "seed": seed,
-                "method": "NUTS (nutpie)", "iterations": SHORT_TUNE + SHORT_DRAWS, "sigma_b_max": float(path.max()),
-            })
+            rows.append(
+                {
+                    "kind": "sample from MAP",
+                    "parameterization": "centered",
+                    "start": "MAP",
+                    "seed": seed,
+                    "method": "NUTS (nutpie)",
+                    "iterations": SHORT_TUNE + SHORT_DRAWS,
+                    "sigma_b_max": float(path.max()),
+                }
+            )
     for row in rows:
         _check_row(row)
     return _rounded(_typed(pd.DataFrame(rows, columns=list(COLUMNS))))
@@ -150,7 +182,9 @@ def main(argv: list[str] | None = None) -> None:
     write_when_complete(run_map_sweep, args.out, "the MAP sweep", "runs")
 
 
-def _starts(model: pm.Model, seeds: list[int]) -> Iterator[tuple[str, int | None, int | None, np.ndarray]]:
+def _starts(
+    model: pm.Model, seeds: list[int]
+) -> Iterator[tuple[str, int | None, int | None, np.ndarray]]:
     """``(start, seed, start_index, x0)``: the default start, then each seed's random starts."""
     yield "default", None, None, default_start(model)
     for seed in seeds:
@@ -172,7 +206,8 @@ def _rounded(table: pd.DataFrame) -> pd.DataFrame:
 def _check_row(row: dict) -> None:
     """Refuse a run that did not give the numbers its kind needs (the file is then not written)."""
     bad = [
-        col for col in _REQUIRED[row["kind"]]
+        col
+        for col in _REQUIRED[row["kind"]]
         if row.get(col) is None or (isinstance(row[col], float) and not math.isfinite(row[col]))
     ]
     if bad:

@@ -116,14 +116,18 @@ def _masks(centered: Mapping[str, object], counties: list[str]) -> dict[str, np.
     """The per-county choices of a mixed model as boolean arrays in the model's county order."""
     if not isinstance(centered, Mapping) or set(centered) != set(EFFECTS):
         got = sorted(centered) if isinstance(centered, Mapping) else type(centered).__name__
-        raise ValueError(f"centered= needs one entry for each of {EFFECTS} (booleans per county), got {got}")
+        raise ValueError(
+            f"centered= needs one entry for each of {EFFECTS} (booleans per county), got {got}"
+        )
     masks = {}
     for effect in EFFECTS:
         choice = centered[effect]
         if isinstance(choice, pd.Series):
             missing = [c for c in counties if c not in choice.index]
             if missing:
-                raise ValueError(f"centered[{effect!r}] has no entry for the county/ies {', '.join(missing[:5])}")
+                raise ValueError(
+                    f"centered[{effect!r}] has no entry for the county/ies {', '.join(missing[:5])}"
+                )
             choice = choice.loc[counties]
         mask = np.asarray(choice)
         if mask.shape != (len(counties),) or mask.dtype != bool:

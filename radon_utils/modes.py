@@ -109,8 +109,15 @@ def trace_from(
     import nutpie
 
     run = nutpie.sample(
-        _compiled_from(model, start), tune=tune, draws=draws, chains=chains, cores=chains, seed=seed,
-        save_warmup=True, progress_bar=False, blocking=False,
+        _compiled_from(model, start),
+        tune=tune,
+        draws=draws,
+        chains=chains,
+        cores=chains,
+        seed=seed,
+        save_warmup=True,
+        progress_bar=False,
+        blocking=False,
     )
     try:  # not blocking: nutpie's blocking call would take Ctrl-C and return the draws so far
         idata = run.wait()
@@ -120,7 +127,9 @@ def trace_from(
     path = np.concatenate([idata.warmup_posterior[var_name], idata.posterior[var_name]], axis=1)
     expected = (chains, tune + draws)
     if path.shape[:2] != expected or np.isnan(path).any():
-        raise RuntimeError(f"the run from the point gave {var_name} of shape {path.shape[:2]}, not {expected}, or NaN")
+        raise RuntimeError(
+            f"the run from the point gave {var_name} of shape {path.shape[:2]}, not {expected}, or NaN"
+        )
     return path
 
 
@@ -136,7 +145,9 @@ def _objective(model: pm.Model) -> tuple[Callable, Callable]:
         layout = DictToArrayBijection.map(template).point_map_info
         logp = model.compile_logp(jacobian=False)
         dlogp = model.compile_dlogp(jacobian=False)
-        reported = pm.util.get_default_varnames(model.unobserved_value_vars, include_transformed=True)
+        reported = pm.util.get_default_varnames(
+            model.unobserved_value_vars, include_transformed=True
+        )
         report = model.compile_fn(reported, inputs=model.value_vars, point_fn=True)
 
         def values(x: np.ndarray) -> dict[str, np.ndarray]:

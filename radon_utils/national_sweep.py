@@ -55,7 +55,10 @@ __all__ = [
 ]
 
 #: Columns the population of a fit is summarized by (:func:`population_summary`), without prefix.
-POPULATION_COLUMNS = [f"{name}_mean" for name in HYPERPARAMETERS] + ["sigma_b_sd", "p_sigma_b_below_0_1"]
+POPULATION_COLUMNS = [f"{name}_mean" for name in HYPERPARAMETERS] + [
+    "sigma_b_sd",
+    "p_sigma_b_below_0_1",
+]
 #: Columns comparing Minnesota's counties between the two fits (:func:`pooling_summary`).
 POOLING_COLUMNS = [
     "shift_a_mean",
@@ -152,7 +155,9 @@ def run_national_sweep(
             if partner is not None and partner not in minnesota_fits:
                 minnesota_fits[partner] = sample(alone[partner], seed=seed, cache=False)
             row = {"seed": seed, "parameterization": parameterization}
-            row |= fit_row(idata, minnesota_fits.get(partner), minnesota) | {"sampling_seconds": seconds}
+            row |= fit_row(idata, minnesota_fits.get(partner), minnesota) | {
+                "sampling_seconds": seconds
+            }
             _check_row(row)
             rows.append(row)
     return _rounded(pd.DataFrame(rows, columns=COLUMNS))
@@ -187,10 +192,15 @@ def population_summary(idata: az.InferenceData) -> dict[str, float]:
     post = idata.posterior
     sigma_b = post["sigma_b"].to_numpy()
     means = {f"{name}_mean": float(post[name].mean()) for name in HYPERPARAMETERS}
-    return means | {"sigma_b_sd": float(sigma_b.std()), "p_sigma_b_below_0_1": float((sigma_b < NECK).mean())}
+    return means | {
+        "sigma_b_sd": float(sigma_b.std()),
+        "p_sigma_b_below_0_1": float((sigma_b < NECK).mean()),
+    }
 
 
-def county_estimates(minnesota: az.InferenceData, national: az.InferenceData, data: pd.DataFrame) -> pd.DataFrame:
+def county_estimates(
+    minnesota: az.InferenceData, national: az.InferenceData, data: pd.DataFrame
+) -> pd.DataFrame:
     """Each Minnesota county's homes and the posterior means of its intercept ``a`` and slope
     ``b`` in both fits: columns ``homes``, ``a_minnesota``, ``a_national``, ``b_minnesota``,
     ``b_national``, indexed by county name (in the national fit the county is ``MN:<name>``)."""
@@ -235,28 +245,43 @@ def pooling_summary(estimates: pd.DataFrame) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m radon_utils.national_sweep [--first 1] [--last 10] [--out data/national_sweep.csv]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--first", type=int, default=min(DEFAULT_SEEDS), help="first seed (default 1)")
-    parser.add_argument("--last", type=int, default=max(DEFAULT_SEEDS), help="last seed (default 10)")
+    parser.add_argument(
+        "--first", type=int, default=min(DEFAULT_SEEDS), help="first seed (default 1)"
+    )
+    parser.add_argument(
+        "--last", type=int, default=max(DEFAULT_SEEDS), help="last seed (default 10)"
+    )
     parser.add_argument("--out", type=Path, default=RELATIVE_PATH, help="CSV to write")
     args = parser.parse_args(argv)
     if args.first < 0:
         parser.error(f"--first ({args.first}) must be 0 or more: seeds are whole numbers from 0")
     if args.last < args.first:
         parser.error(f"--last ({args.last}) must not be below --first ({args.first})")
-    write_when_complete(lambda: run_national_sweep(range(args.first, args.last + 1)), args.out, "the national sweep", "fits")
+    write_when_complete(
+        lambda: run_national_sweep(range(args.first, args.last + 1)),
+        args.out,
+        "the national sweep",
+        "fits",
+    )
 
 
 def _rounded(table: pd.DataFrame) -> pd.DataFrame:
     """The table with measured floats rounded as stored (:func:`~radon_utils.sweep.round_measured`)."""
-    return round_measured(table, [c for c in COLUMNS if c not in COUNT_COLUMNS and c != "parameterization"])
+    return round_measured(
+        table, [c for c in COLUMNS if c not in COUNT_COLUMNS and c != "parameterization"]
+    )
 
 
 def _check_row(row: dict) -> None:
     """Refuse a row with a missing or non-finite number (a fit that did not give its summary);
     only the Minnesota columns of a parameterization without a Minnesota comparison may be empty."""
-    may_be_empty = MINNESOTA_COLUMNS if row.get("parameterization") not in MINNESOTA_COMPARISON else []
+    may_be_empty = (
+        MINNESOTA_COLUMNS if row.get("parameterization") not in MINNESOTA_COMPARISON else []
+    )
     required = [c for c in COLUMNS[2:] if c not in may_be_empty]
-    bad = [col for col in required if not isinstance(row.get(col), Real) or not math.isfinite(row[col])]
+    bad = [
+        col for col in required if not isinstance(row.get(col), Real) or not math.isfinite(row[col])
+    ]
     if bad:
         raise ValueError(
             f"the fit of seed {row['seed']} ({row['parameterization']}) gave no finite {', '.join(bad)}; "

@@ -42,13 +42,21 @@ def problems(notebook: dict) -> list[str]:
         found.append("its language_info is not the one the book's kernel reports")
     for index, cell in enumerate(notebook.get("cells", [])):
         where = f"cell {index} ({cell.get('id', 'no id')})"
-        if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count") is not None):
+        if cell["cell_type"] == "code" and (
+            cell.get("outputs") or cell.get("execution_count") is not None
+        ):
             found.append(f"{where} has outputs or an execution count")
         if "user_expressions" in cell.get("metadata", {}):
             found.append(f"{where} stores the values of its {{eval}} roles")
         hidden = set(HIDDEN_ON_SITE) & set(cell.get("metadata", {}).get("tags", []))
-        if cell["cell_type"] == "code" and hidden and not cell["metadata"].get("jupyter", {}).get("source_hidden"):
-            found.append(f"{where} is hidden on the site ({', '.join(sorted(hidden))}) but not collapsed in JupyterLab")
+        if (
+            cell["cell_type"] == "code"
+            and hidden
+            and not cell["metadata"].get("jupyter", {}).get("source_hidden")
+        ):
+            found.append(
+                f"{where} is hidden on the site ({', '.join(sorted(hidden))}) but not collapsed in JupyterLab"
+            )
     return found
 
 

@@ -34,7 +34,9 @@ class ChapterNumbers:
 
     def __init__(self, chapter: str, folder: str | os.PathLike | None = None):
         if not chapter or Path(chapter).name != chapter:
-            raise ValueError(f"chapter must be a file stem such as '03_where_nuts_fails', not {chapter!r}")
+            raise ValueError(
+                f"chapter must be a file stem such as '03_where_nuts_fails', not {chapter!r}"
+            )
         self._chapter = chapter
         self._folder = Path(folder) if folder is not None else numbers_dir()
         self._values: dict[str, object] = {}
@@ -48,7 +50,10 @@ class ChapterNumbers:
         """
         for name, entry in numbers.items():
             value, spec = entry if isinstance(entry, tuple) else (entry, None)
-            self._values[name], self._shown[name] = _json_value(name, value), _show(name, value, spec)
+            self._values[name], self._shown[name] = (
+                _json_value(name, value),
+                _show(name, value, spec),
+            )
         self._write()
 
     def __getattr__(self, name: str) -> str:
@@ -87,12 +92,16 @@ def numbers_dir(start: str | os.PathLike | None = None) -> Path | None:
     return None
 
 
-def read_numbers(chapter: str, *, shown: bool = False, folder: str | os.PathLike | None = None) -> dict:
+def read_numbers(
+    chapter: str, *, shown: bool = False, folder: str | os.PathLike | None = None
+) -> dict:
     """The values a chapter recorded when it last ran (or, with ``shown=True``, their text)."""
     folder = Path(folder) if folder is not None else numbers_dir()
     path = None if folder is None else folder / f"{chapter}{'.shown' if shown else ''}.json"
     if path is None or not path.is_file():
-        raise FileNotFoundError(f"no numbers recorded for {chapter} at {path}: run the chapter (or `make book`) first")
+        raise FileNotFoundError(
+            f"no numbers recorded for {chapter} at {path}: run the chapter (or `make book`) first"
+        )
     return json.loads(path.read_text())
 
 
@@ -104,7 +113,9 @@ def _json_value(name: str, value: object) -> object:
     if isinstance(value, _abc.Real):
         number = float(value)
         if not math.isfinite(number):
-            raise ValueError(f"{name} is {number}: the prose cannot show a number that is not finite")
+            raise ValueError(
+                f"{name} is {number}: the prose cannot show a number that is not finite"
+            )
         return number
     raise TypeError(f"{name} must be an int, a float or a str, not {type(value).__name__}")
 

@@ -21,7 +21,12 @@ COLORS = {
 }
 
 #: How each parameterization is named in legends.
-LABELS = {"centered": "centered", "noncentered": "non-centered", "mixed": "mixed", "exact": "exact posterior"}
+LABELS = {
+    "centered": "centered",
+    "noncentered": "non-centered",
+    "mixed": "mixed",
+    "exact": "exact posterior",
+}
 
 
 def set_style() -> None:
@@ -98,20 +103,29 @@ def plot_log_sigma_b_histogram(
     ax = ax or plt.gca()
     counts, _ = np.histogram(np.ravel(draws), bins=edges)
     heights = counts / (max(counts.sum(), 1) * np.diff(np.log10(edges)))
-    ax.stairs(heights, edges, color=color, label=label, linewidth=style.pop("linewidth", 1.8), **style)
+    ax.stairs(
+        heights, edges, color=color, label=label, linewidth=style.pop("linewidth", 1.8), **style
+    )
     ax.set_xscale("log")
     ax.set_xlabel(r"$\sigma_b$ (log scale)")
     ax.set_ylabel(r"posterior density of $\log_{10}\sigma_b$")
     return ax
 
 
-def plot_exact_log_sigma_b(exact, grid: np.ndarray, *, ax: plt.Axes | None = None, **style) -> plt.Axes:
+def plot_exact_log_sigma_b(
+    exact, grid: np.ndarray, *, ax: plt.Axes | None = None, **style
+) -> plt.Axes:
     """The exact posterior of ``sigma_b`` (a ``radon_utils.exact.ExactPosterior``) as a density of
     ``log10(sigma_b)`` at the ``sigma_b`` values ``grid``, in the book's colour for the exact answer."""
     ax = ax or plt.gca()
     _, density = exact.density("sigma_b", at=grid)
     # A density in sigma_b becomes one in log10(sigma_b) when multiplied by sigma_b * ln(10).
-    style = {"color": COLORS["exact"], "linestyle": "--", "linewidth": 1.5, "label": LABELS["exact"]} | style
+    style = {
+        "color": COLORS["exact"],
+        "linestyle": "--",
+        "linewidth": 1.5,
+        "label": LABELS["exact"],
+    } | style
     ax.plot(grid, density * grid * np.log(10), **style)
     ax.set_xscale("log")
     return ax
@@ -144,5 +158,11 @@ def plot_county_slopes(
     ax.invert_yaxis()
     ax.set_xlabel("floor slope $b_j$ (mean and 90% interval)")
     # Below the axis, where it cannot cover a bar.
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=len(intervals), frameon=False, fontsize="small")
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.2),
+        ncol=len(intervals),
+        frameon=False,
+        fontsize="small",
+    )
     return ax

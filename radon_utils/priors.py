@@ -36,12 +36,18 @@ class Prior:
         if self.family not in known:
             raise ValueError(f"unknown prior family {self.family!r}; use one of {', '.join(known)}")
         if isinstance(self.scale, bool) or not isinstance(self.scale, Real):
-            raise TypeError(f"a prior's scale must be a number, got {type(self.scale).__name__} {self.scale!r}")
+            raise TypeError(
+                f"a prior's scale must be a number, got {type(self.scale).__name__} {self.scale!r}"
+            )
         if not np.isfinite(self.scale) or self.scale <= 0:
             raise ValueError(f"a prior's scale must be a positive number, got {self.scale!r}")
 
     def __str__(self) -> str:
-        return f"{self.family}(0, {self.scale:g})" if self.family == "Normal" else f"{self.family}({self.scale:g})"
+        return (
+            f"{self.family}(0, {self.scale:g})"
+            if self.family == "Normal"
+            else f"{self.family}({self.scale:g})"
+        )
 
     def to_pymc(self, name: str, **kwargs):
         """Create this prior as a PyMC random variable called ``name`` (inside a model context)."""
@@ -86,11 +92,17 @@ def resolve_priors(priors: Mapping[str, Prior] | None = None) -> dict[str, Prior
     resolved = dict(DEFAULT_PRIORS)
     for name, prior in (priors or {}).items():
         if name not in PARAMETERS:
-            raise ValueError(f"no parameter {name!r} takes a prior; the parameters are {', '.join(PARAMETERS)}")
+            raise ValueError(
+                f"no parameter {name!r} takes a prior; the parameters are {', '.join(PARAMETERS)}"
+            )
         if not isinstance(prior, Prior):
-            raise TypeError(f"the prior of {name!r} must be a radon_utils.Prior, got {type(prior).__name__}")
+            raise TypeError(
+                f"the prior of {name!r} must be a radon_utils.Prior, got {type(prior).__name__}"
+            )
         allowed = LOCATION_FAMILIES if PARAMETERS[name] == "location" else SCALE_FAMILIES
         if prior.family not in allowed:
-            raise ValueError(f"{name} is a {PARAMETERS[name]}; its prior must be one of {', '.join(allowed)}, got {prior.family}")
+            raise ValueError(
+                f"{name} is a {PARAMETERS[name]}; its prior must be one of {', '.join(allowed)}, got {prior.family}"
+            )
         resolved[name] = prior
     return resolved

@@ -114,18 +114,33 @@ def sample(
     Exception`` would not catch) arrives as ``RuntimeError``.
     """
     _check_settings(
-        model, seed=seed, draws=draws, tune=tune, chains=chains, target_accept=target_accept, sampler=sampler
+        model,
+        seed=seed,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        target_accept=target_accept,
+        sampler=sampler,
     )
     if store_divergences and sampler != "nutpie":
-        raise ValueError("store_divergences=True needs sampler='nutpie' (PyMC's NUTS does not keep where a divergence began)")
+        raise ValueError(
+            "store_divergences=True needs sampler='nutpie' (PyMC's NUTS does not keep where a divergence began)"
+        )
     seed = None if seed is None else int(seed)
     draws, tune, chains = int(draws), int(tune), int(chains)
     if progressbar is None:
         progressbar = show_progress()
     cores = min(chains, os.cpu_count() or 1)
 
-    settings = {"sampler": sampler, "seed": seed, "draws": draws, "tune": tune, "chains": chains,
-                "cores": cores, "target_accept": target_accept}
+    settings = {
+        "sampler": sampler,
+        "seed": seed,
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "cores": cores,
+        "target_accept": target_accept,
+    }
     if store_divergences:  # only then, so that the other fits' stored keys stay as they were
         settings["store_divergences"] = True
 
@@ -140,7 +155,9 @@ def sample(
 
     if not cache or seed is None:  # an unseeded fit is one of many: storing it would fix its draws
         return draw()
-    return cached_fit(model, settings | {"sampling_source": _source_fingerprint()}, draw, check=check)
+    return cached_fit(
+        model, settings | {"sampling_source": _source_fingerprint()}, draw, check=check
+    )
 
 
 def require_complete(idata: az.InferenceData, *, chains: int, draws: int) -> None:
@@ -171,13 +188,24 @@ def _source_fingerprint() -> str:
 
 
 def _check_settings(
-    model: object, *, seed: object, draws: object, tune: object, chains: object, target_accept: object, sampler: object
+    model: object,
+    *,
+    seed: object,
+    draws: object,
+    tune: object,
+    chains: object,
+    target_accept: object,
+    sampler: object,
 ) -> None:
     """Refuse settings that would fail later, or inside the sampler, with a message that says why."""
     if not isinstance(model, pm.Model):
-        raise TypeError(f"model must be a pymc.Model (e.g. from build_model), got {type(model).__name__}")
+        raise TypeError(
+            f"model must be a pymc.Model (e.g. from build_model), got {type(model).__name__}"
+        )
     if sampler not in SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}; use one of {', '.join(map(repr, SAMPLERS))}")
+        raise ValueError(
+            f"unknown sampler {sampler!r}; use one of {', '.join(map(repr, SAMPLERS))}"
+        )
     if not isinstance(target_accept, Real) or not 0 < target_accept < 1:
         raise ValueError(f"target_accept must lie strictly between 0 and 1, got {target_accept!r}")
     for name, value in (("draws", draws), ("chains", chains)):
@@ -232,7 +260,9 @@ def _sample_nutpie(model: pm.Model, settings: dict, *, progressbar: bool) -> az.
         if run is not None:
             _cancel(run)
         if type(error).__name__ == "PanicException":  # pyo3's, a BaseException
-            raise RuntimeError(f"nutpie failed inside its Rust code ({error}) with the settings {settings}") from error
+            raise RuntimeError(
+                f"nutpie failed inside its Rust code ({error}) with the settings {settings}"
+            ) from error
         raise
     # Where a divergent step began and ended is kept; its momentum and gradient (another 11 MB
     # a fit on Minnesota) are not.

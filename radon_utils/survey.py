@@ -54,7 +54,11 @@ COUNTY_COLUMNS = ("stfips", "ctfips", "Uppm")
 KEPT_FLOORS = (0, 1)
 
 #: Why a home is dropped, by its raw floor code.
-FLOOR_DROP_REASONS = {9: "floor unknown (code 9)", 2: "upper floor (2 or 3)", 3: "upper floor (2 or 3)"}
+FLOOR_DROP_REASONS = {
+    9: "floor unknown (code 9)",
+    2: "upper floor (2 or 3)",
+    3: "upper floor (2 or 3)",
+}
 
 #: ``cntyfips`` value that means "county not known".
 UNKNOWN_COUNTY_FIPS = 999
@@ -81,7 +85,9 @@ _RAW_HINT = (
 )
 
 
-def find_raw_dir(path: str | os.PathLike | None = None, start: str | os.PathLike | None = None) -> Path:
+def find_raw_dir(
+    path: str | os.PathLike | None = None, start: str | os.PathLike | None = None
+) -> Path:
     """Return the folder holding the raw survey files.
 
     In order: ``path`` if given, else ``$RADON_RAW`` if set, else the first ``data/raw``
@@ -160,7 +166,9 @@ def derive_survey(srrs_path: Path | str, cty_path: Path | str) -> pd.DataFrame:
     counties = counties.drop_duplicates(subset="fips")
     # Uppm == 0 marks a county without a uranium reading; its log would be -inf.
     counties["uranium"] = counties["Uppm"].where(counties["Uppm"] > 0)
-    table = homes.merge(counties[["fips", "uranium"]], on="fips", how="left", validate="many_to_one")
+    table = homes.merge(
+        counties[["fips", "uranium"]], on="fips", how="left", validate="many_to_one"
+    )
     table.loc[table["fips"] % 1000 == UNKNOWN_COUNTY_FIPS, "uranium"] = np.nan
 
     table["radon"] = table["activity"].astype(float)
@@ -209,9 +217,14 @@ def load_survey(raw_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     homes = derive_survey(folder / SURVEY_FILE, folder / COUNTY_FILE)
     survey = homes[homes["drop_reason"].isna()].drop(columns="drop_reason").reset_index(drop=True)
     areas = sorted(survey["state_county"].unique())
-    survey["county_code"] = survey["state_county"].map({area: code for code, area in enumerate(areas)})
+    survey["county_code"] = survey["state_county"].map(
+        {area: code for code, area in enumerate(areas)}
+    )
     validate_radon(
-        model_table(survey), source=f"the survey table derived from {folder}", required=MODEL_COLUMNS, hint=_RAW_HINT
+        model_table(survey),
+        source=f"the survey table derived from {folder}",
+        required=MODEL_COLUMNS,
+        hint=_RAW_HINT,
     )
     return survey[COLUMNS]
 

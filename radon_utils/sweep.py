@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from .data import find_file, funnel_county, load_radon, write_csv
-from .exact import exact_posterior
 from .diagnostics import (
     count_divergences,
     county_intervals,
@@ -32,6 +31,7 @@ from .diagnostics import (
     gradient_evaluations,
     max_rhat,
 )
+from .exact import exact_posterior
 from .models import PURE_PARAMETERIZATIONS, build_model
 from .sampling import compile_nutpie, sample
 
@@ -121,11 +121,15 @@ DIGITS = 6
 
 def load_sweep(path: str | Path | None = None) -> pd.DataFrame:
     """The committed sweep (``data/seed_sweep.csv``, found from the working directory upwards)."""
-    where = find_file(RELATIVE_PATH, path, hint="regenerate it with `make sweep` (it takes a while)")
+    where = find_file(
+        RELATIVE_PATH, path, hint="regenerate it with `make sweep` (it takes a while)"
+    )
     table = pd.read_csv(where)
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
-        raise ValueError(f"{where} lacks the column(s) {', '.join(missing)}: it is from an older sweep; run `make sweep`")
+        raise ValueError(
+            f"{where} lacks the column(s) {', '.join(missing)}: it is from an older sweep; run `make sweep`"
+        )
     return table
 
 
@@ -154,10 +158,18 @@ def run_sweep(
             for parameterization, model in models.items():
                 start = time.perf_counter()
                 idata = sample(
-                    model, seed=seed, target_accept=target_accept, cache=False, store_divergences=True
+                    model,
+                    seed=seed,
+                    target_accept=target_accept,
+                    cache=False,
+                    store_divergences=True,
                 )
                 seconds = time.perf_counter() - start
-                row = {"seed": seed, "parameterization": parameterization, "target_accept": target_accept}
+                row = {
+                    "seed": seed,
+                    "parameterization": parameterization,
+                    "target_accept": target_accept,
+                }
                 row |= fit_row(idata, county, exact_slopes) | {"sampling_seconds": seconds}
                 _check_row(row)
                 rows.append(row)
@@ -181,7 +193,9 @@ def fit_row(idata: az.InferenceData, county: str, exact_slopes: pd.DataFrame) ->
     step_size = float(stats["step_size"].isel(draw=-1).mean())
     sigma_b_median = float(np.median(sigma_b))
     spread = post["b"].std("county").to_numpy().ravel()
-    summary = az.summary(idata, var_names=["sigma_a", "sigma_b"], kind="diagnostics", round_to="none")
+    summary = az.summary(
+        idata, var_names=["sigma_a", "sigma_b"], kind="diagnostics", round_to="none"
+    )
     means = post[["mu_a", "mu_b", "eps"]].mean()
     row = {
         "divergences": count_divergences(idata),
@@ -205,7 +219,9 @@ def fit_row(idata: az.InferenceData, county: str, exact_slopes: pd.DataFrame) ->
         "sigma_a_min": float(post["sigma_a"].min()),
         "ess_sigma_a": float(summary.loc["sigma_a", "ess_bulk"]),
         "rhat_sigma_a": float(summary.loc["sigma_a", "r_hat"]),
-        "slope_spread_correlation": float(np.corrcoef(np.log(sigma_b.ravel()), np.log(spread))[0, 1]),
+        "slope_spread_correlation": float(
+            np.corrcoef(np.log(sigma_b.ravel()), np.log(spread))[0, 1]
+        ),
         "funnel_ratio_b": funnel_spread_ratio(idata, "b", county),
         "funnel_ratio_z": funnel_spread_ratio(idata, "z_b", county) if "z_b" in post else math.nan,
         "step_in_b": step_size * float(post["b"].sel(county=county).std()),
@@ -234,7 +250,9 @@ def _slopes_against_exact(idata: az.InferenceData, exact_slopes: pd.DataFrame) -
     width_ratio = (fit[high] - fit[low]) / (exact[high] - exact[low])
     return {
         "slope_mean_error_max": float((fit["mean"] - exact["mean"]).abs().max()),
-        "slope_intervals_missing_exact_mean": int(((exact["mean"] < fit[low]) | (exact["mean"] > fit[high])).sum()),
+        "slope_intervals_missing_exact_mean": int(
+            ((exact["mean"] < fit[low]) | (exact["mean"] > fit[high])).sum()
+        ),
         "slope_width_ratio_min": float(width_ratio.min()),
         "slope_width_ratio_median": float(width_ratio.median()),
     }
@@ -242,8 +260,14 @@ def _slopes_against_exact(idata: az.InferenceData, exact_slopes: pd.DataFrame) -
 
 def rounded(table: pd.DataFrame) -> pd.DataFrame:
     """The sweep table with measured floats rounded to :data:`DIGITS` significant digits, as stored."""
-    settings = {"seed", "parameterization", "target_accept", "divergences", "gradient_evaluations",
-                "slope_intervals_missing_exact_mean"}
+    settings = {
+        "seed",
+        "parameterization",
+        "target_accept",
+        "divergences",
+        "gradient_evaluations",
+        "slope_intervals_missing_exact_mean",
+    }
     return round_measured(table, [c for c in COLUMNS if c not in settings])
 
 
@@ -259,10 +283,17 @@ def round_measured(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m radon_utils.sweep [--first 1] [--last 20] [--out data/seed_sweep.csv]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--first", type=int, default=min(DEFAULT_SEEDS), help="first seed (default 1)")
-    parser.add_argument("--last", type=int, default=max(DEFAULT_SEEDS), help="last seed (default 20)")
     parser.add_argument(
-        "--target-accept", type=float, nargs="+", default=list(TARGET_ACCEPTS),
+        "--first", type=int, default=min(DEFAULT_SEEDS), help="first seed (default 1)"
+    )
+    parser.add_argument(
+        "--last", type=int, default=max(DEFAULT_SEEDS), help="last seed (default 20)"
+    )
+    parser.add_argument(
+        "--target-accept",
+        type=float,
+        nargs="+",
+        default=list(TARGET_ACCEPTS),
         help="the target_accept values (default: 0.8 0.9 0.95 0.99)",
     )
     parser.add_argument("--out", type=Path, default=RELATIVE_PATH, help="CSV to write")
@@ -274,7 +305,12 @@ def main(argv: list[str] | None = None) -> None:
     bad = [t for t in args.target_accept if not 0 < t < 1]
     if bad:
         parser.error(f"--target-accept values must lie strictly between 0 and 1, got {bad}")
-    write_when_complete(lambda: run_sweep(range(args.first, args.last + 1), args.target_accept), args.out, "the sweep", "fits")
+    write_when_complete(
+        lambda: run_sweep(range(args.first, args.last + 1), args.target_accept),
+        args.out,
+        "the sweep",
+        "fits",
+    )
 
 
 def write_when_complete(make_table, out: Path, what: str, rows: str) -> None:
@@ -284,7 +320,10 @@ def write_when_complete(make_table, out: Path, what: str, rows: str) -> None:
     try:
         table = make_table()
     except BaseException:
-        print(f"{what} stopped before every one of its {rows} completed; {out} was not changed", file=sys.stderr)
+        print(
+            f"{what} stopped before every one of its {rows} completed; {out} was not changed",
+            file=sys.stderr,
+        )
         raise
     write_csv(table, out)
     print(f"wrote {out}: {len(table)} {rows} in {time.perf_counter() - start:.0f} s")
@@ -298,7 +337,9 @@ def _check_row(row: dict) -> None:
         NONCENTERED_COLUMNS if row.get("parameterization") == "centered" else []
     )
     required = [c for c in COLUMNS[3:] if c not in may_be_empty]
-    bad = [col for col in required if not isinstance(row.get(col), Real) or not math.isfinite(row[col])]
+    bad = [
+        col for col in required if not isinstance(row.get(col), Real) or not math.isfinite(row[col])
+    ]
     if bad:
         raise ValueError(
             f"the fit of seed {row['seed']} ({row['parameterization']}, target_accept {row['target_accept']}) "

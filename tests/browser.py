@@ -51,7 +51,9 @@ def chromium_browser():
     """A headless playwright ``Browser`` on the local Chromium (skips or fails when there is none)."""
     chromium = find_chromium()
     if chromium is None:
-        missing("no Chromium found for the browser check: install Debian's `chromium` package or set $CHROMIUM")
+        missing(
+            "no Chromium found for the browser check: install Debian's `chromium` package or set $CHROMIUM"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

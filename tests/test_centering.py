@@ -72,13 +72,26 @@ def test_a_mixed_model_that_centers_all_or_none_is_the_pure_form(small, all_cent
 
 def test_a_mixed_model_exposes_a_and_b_with_the_county_dims(small):
     counties = sorted(small["county"].unique())
-    choice = {"a": pd.Series([True, False, True, False], index=counties[::-1]), "b": np.zeros(4, bool)}
+    choice = {
+        "a": pd.Series([True, False, True, False], index=counties[::-1]),
+        "b": np.zeros(4, bool),
+    }
     model = build_model(small, "mixed", centered=choice)
     assert {"a", "b"} <= {v.name for v in model.deterministics}
     assert model.named_vars_to_dims["a"] == ("county",) == model.named_vars_to_dims["a_sampled"]
     # A Series is read by county name, whatever its order: a_j = a_sampled_j where centered.
-    point = _point(model, {"mu_a": 1.0, "sigma_a": 0.5, "mu_b": 0.0, "sigma_b": 0.5, "eps": 1.0,
-                           "a_sampled": np.arange(4.0), "b_sampled": np.zeros(4)})
+    point = _point(
+        model,
+        {
+            "mu_a": 1.0,
+            "sigma_a": 0.5,
+            "mu_b": 0.0,
+            "sigma_b": 0.5,
+            "eps": 1.0,
+            "a_sampled": np.arange(4.0),
+            "b_sampled": np.zeros(4),
+        },
+    )
     (a_of_values,) = model.replace_rvs_by_values([model["a"]])
     a = model.compile_fn(a_of_values, inputs=model.value_vars, on_unused_input="ignore")(point)
     is_centered = choice["a"].loc[list(model.coords["county"])].to_numpy()
@@ -91,7 +104,10 @@ def test_a_mixed_model_exposes_a_and_b_with_the_county_dims(small):
     [
         (None, r"centered= goes with parameterization='mixed'"),
         ({"a": np.ones(4, bool)}, r"one entry for each of \('a', 'b'\)"),
-        ({"a": np.ones(3, bool), "b": np.ones(4, bool)}, r"centered\['a'\] must hold one boolean per county \(4\)"),
+        (
+            {"a": np.ones(3, bool), "b": np.ones(4, bool)},
+            r"centered\['a'\] must hold one boolean per county \(4\)",
+        ),
         ({"a": np.ones(4), "b": np.ones(4, bool)}, r"got float64"),
         ({"a": pd.Series(True, index=["X"]), "b": np.ones(4, bool)}, r"no entry for the county"),
     ],
@@ -107,12 +123,14 @@ def test_a_choice_without_the_mixed_form_is_refused(small):
 
 
 def test_informative_homes_count_the_floor_contrast():
-    data = pd.DataFrame({
-        "county": ["A"] * 4 + ["B"] * 3,
-        "county_code": [1] * 4 + [2] * 3,
-        "floor": [0, 0, 1, 1, 0, 0, 0],
-        "log_radon": np.zeros(7),
-    })
+    data = pd.DataFrame(
+        {
+            "county": ["A"] * 4 + ["B"] * 3,
+            "county_code": [1] * 4 + [2] * 3,
+            "floor": [0, 0, 1, 1, 0, 0, 0],
+            "log_radon": np.zeros(7),
+        }
+    )
     homes = informative_homes(data)
     assert homes.loc["A"].to_dict() == {"homes": 4, "first_floor": 2, "a": 4.0, "b": 1.0}
     assert homes.loc["B", "b"] == 0, "no first-floor reading: the slope is not informed"
@@ -122,21 +140,33 @@ def test_the_rule_centers_where_the_data_outweigh_the_population():
     scales = {"sigma_a": 0.5, "sigma_b": 0.5, "eps": 1.0}
     assert crossover_homes(scales) == {"a": 4.0, "b": 4.0}
     small, large = simulate_survey(2, TRUTH, counties=2), simulate_survey(64, TRUTH, counties=2)
-    data = pd.concat([small, large.assign(county=["D"] * 64 + ["E"] * 64, county_code=[3] * 64 + [4] * 64)])
+    data = pd.concat(
+        [small, large.assign(county=["D"] * 64 + ["E"] * 64, county_code=[3] * 64 + [4] * 64)]
+    )
     choice = choose_centered(data, scales)
     assert choice["a"].to_dict() == {"C001": False, "C002": False, "D": True, "E": True}
-    assert choice["b"].to_dict() == {"C001": False, "C002": False, "D": True, "E": True}  # 64 homes: 12 informative
+    assert choice["b"].to_dict() == {
+        "C001": False,
+        "C002": False,
+        "D": True,
+        "E": True,
+    }  # 64 homes: 12 informative
     with pytest.raises(ValueError, match="sigma_b missing or not positive"):
         crossover_homes({"sigma_a": 1.0, "eps": 1.0})
 
 
 def test_simulated_surveys_are_nested_and_shaped_like_the_radon_table():
-    small, large = simulate_survey(3, TRUTH, counties=5, seed=2), simulate_survey(8, TRUTH, counties=5, seed=2)
+    small, large = (
+        simulate_survey(3, TRUTH, counties=5, seed=2),
+        simulate_survey(8, TRUTH, counties=5, seed=2),
+    )
     assert list(small.columns) == ["county", "county_code", "floor", "log_radon"]
     assert len(small) == 15 and small["county"].nunique() == 5
     first = large.groupby("county").head(3).reset_index(drop=True)
     pd.testing.assert_frame_equal(first, small)
-    assert large.groupby("county")["floor"].sum().eq(2).all(), "homes 2 and 6 of 8 are on the first floor"
+    assert large.groupby("county")["floor"].sum().eq(2).all(), (
+        "homes 2 and 6 of 8 are on the first floor"
+    )
     for bad in (0, 2.5, 5000):
         with pytest.raises(ValueError, match="homes_per_county must be a whole number"):
             simulate_survey(bad, TRUTH)
@@ -147,7 +177,11 @@ def test_simulated_surveys_are_nested_and_shaped_like_the_radon_table():
 def test_scales_from_fit_read_a_quantile_or_the_means():
     import arviz as az
 
-    draws = {"sigma_a": np.arange(1.0, 101.0)[None], "sigma_b": np.arange(1.0, 101.0)[None], "eps": np.full((1, 100), 2.0)}
+    draws = {
+        "sigma_a": np.arange(1.0, 101.0)[None],
+        "sigma_b": np.arange(1.0, 101.0)[None],
+        "eps": np.full((1, 100), 2.0),
+    }
     idata = az.from_dict(posterior=draws)
     assert scales_from_fit(idata, 0.5) == {"sigma_a": 50.5, "sigma_b": 50.5, "eps": 2.0}
     assert scales_from_fit(idata, None)["sigma_a"] == 50.5
@@ -158,8 +192,10 @@ def test_scales_from_fit_read_a_quantile_or_the_means():
 def test_measured_crossover_interpolates_on_log_scales():
     rows = []
     for homes, c, nc in [(1, 1, 8), (4, 2, 4), (16, 8, 2), (64, 9, 1)]:
-        rows += [{"homes_per_county": homes, "parameterization": "centered", "x": c},
-                 {"homes_per_county": homes, "parameterization": "noncentered", "x": nc}]
+        rows += [
+            {"homes_per_county": homes, "parameterization": "centered", "x": c},
+            {"homes_per_county": homes, "parameterization": "noncentered", "x": nc},
+        ]
     table = pd.DataFrame(rows)
     # log ratio -log 2 at 4 homes, +2 log 2 at 16: zero a third of the way, at 4 * 4 ** (1/3)
     assert measured_crossover(table, "x") == pytest.approx(4 ** (4 / 3))
@@ -168,8 +204,16 @@ def test_measured_crossover_interpolates_on_log_scales():
 
 
 def test_efficiency_divides_every_ess_column():
-    table = efficiency(pd.DataFrame({"ess_min": [100.0], "ess_min_parameter": ["mu_a"], "sampling_seconds": [2.0],
-                                     "gradient_evaluations": [50_000]}))
+    table = efficiency(
+        pd.DataFrame(
+            {
+                "ess_min": [100.0],
+                "ess_min_parameter": ["mu_a"],
+                "sampling_seconds": [2.0],
+                "gradient_evaluations": [50_000],
+            }
+        )
+    )
     assert table.loc[0, "ess_min_per_s"] == 50 and table.loc[0, "ess_min_per_kgrad"] == 2
 
 
@@ -182,7 +226,9 @@ def test_the_committed_sweeps_are_complete():
     assert list(forms.columns) == FORMS_COLUMNS
     assert len(forms) == len(DATASETS) * len(FORMS) * len(FORMS_SEEDS) and len(FORMS_SEEDS) >= 10
     assert forms.drop(columns="pilot_seconds").notna().all().all()
-    assert forms["pilot_seconds"].notna().eq(forms["parameterization"].str.startswith("mixed")).all()
+    assert (
+        forms["pilot_seconds"].notna().eq(forms["parameterization"].str.startswith("mixed")).all()
+    )
 
 
 def test_the_loaders_find_the_files_and_refuse_old_ones(tmp_path):
@@ -197,7 +243,10 @@ def test_the_loaders_find_the_files_and_refuse_old_ones(tmp_path):
 def _compare(rerun: pd.DataFrame, stored: pd.DataFrame, columns: list[str]) -> None:
     compared = [c for c in columns if c not in TIMING_COLUMNS]
     pd.testing.assert_frame_equal(
-        rerun[compared].reset_index(drop=True), stored[compared].reset_index(drop=True), rtol=1e-5, check_dtype=False
+        rerun[compared].reset_index(drop=True),
+        stored[compared].reset_index(drop=True),
+        rtol=1e-5,
+        check_dtype=False,
     )
 
 
@@ -213,12 +262,20 @@ def test_a_minnesota_forms_row_rerun_matches_the_file():
     # models every chapter fits, so one row keeps the test short.
     seed = min(FORMS_SEEDS)
     stored = pd.read_csv(DATA / "forms_sweep.csv")
-    stored = stored[(stored["dataset"] == "minnesota") & (stored["seed"] == seed) & (stored["parameterization"] == "mixed")]
+    stored = stored[
+        (stored["dataset"] == "minnesota")
+        & (stored["seed"] == seed)
+        & (stored["parameterization"] == "mixed")
+    ]
     _compare(run_forms_sweep([seed], ["minnesota"], ["mixed"]), stored, FORMS_COLUMNS)
 
 
 def test_a_sweep_with_a_missing_number_names_it_and_writes_nothing():
-    row = dict.fromkeys(FORMS_COLUMNS, 1.0) | {"dataset": "minnesota", "parameterization": "mixed", "seed": 1}
+    row = dict.fromkeys(FORMS_COLUMNS, 1.0) | {
+        "dataset": "minnesota",
+        "parameterization": "mixed",
+        "seed": 1,
+    }
     with pytest.raises(ValueError, match=r"gave no largest_county_corr.*not written"):
         _finish([row | {"largest_county_corr": float("nan")}], FORMS_COLUMNS)
     assert len(_finish([row], FORMS_COLUMNS)) == 1

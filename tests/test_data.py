@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from radon_utils.data import RadonDataError, find_radon_csv, load_radon, validate_radon
-from radon_utils.derive import derive_radon, main as derive_main
+from radon_utils.derive import derive_radon
+from radon_utils.derive import main as derive_main
 
 ROOT = Path(__file__).resolve().parents[1]
 CSV = ROOT / "data" / "radon.csv"
@@ -99,14 +100,34 @@ def _write_broken(tmp_path, radon, change) -> Path:
     ("change", "message"),
     [
         (lambda d: d.drop(columns="floor"), "lacks the column.*floor"),
-        (lambda d: d.assign(log_radon=d["log_radon"].where(d.index != 7)), r"missing values in: log_radon \(row 7, counting from 0"),
-        (lambda d: d.assign(floor=d["floor"].astype(object).where(d.index != 3, "upstairs")), "non-numeric value 'upstairs' in column 'floor'"),
-        (lambda d: d.assign(floor=d["floor"].where(d.index != 5, 9)), r"floor values \[9\].*0 \(basement\) or 1"),
-        (lambda d: d.assign(county_code=d["county_code"].where(d.index != 0, 42)), "county and county_code disagree"),
+        (
+            lambda d: d.assign(log_radon=d["log_radon"].where(d.index != 7)),
+            r"missing values in: log_radon \(row 7, counting from 0",
+        ),
+        (
+            lambda d: d.assign(floor=d["floor"].astype(object).where(d.index != 3, "upstairs")),
+            "non-numeric value 'upstairs' in column 'floor'",
+        ),
+        (
+            lambda d: d.assign(floor=d["floor"].where(d.index != 5, 9)),
+            r"floor values \[9\].*0 \(basement\) or 1",
+        ),
+        (
+            lambda d: d.assign(county_code=d["county_code"].where(d.index != 0, 42)),
+            "county and county_code disagree",
+        ),
     ],
-    ids=["missing column", "missing value", "non-numeric", "floor outside 0/1", "county and code disagree"],
+    ids=[
+        "missing column",
+        "missing value",
+        "non-numeric",
+        "floor outside 0/1",
+        "county and code disagree",
+    ],
 )
-def test_malformed_tables_are_refused_with_the_file_and_the_problem(tmp_path, radon, change, message):
+def test_malformed_tables_are_refused_with_the_file_and_the_problem(
+    tmp_path, radon, change, message
+):
     path = _write_broken(tmp_path, radon, change)
     with pytest.raises(RadonDataError, match=message) as error:
         load_radon(path)
@@ -147,11 +168,17 @@ def test_non_finite_values_are_refused_with_their_rows(tmp_path, radon, column, 
 
 def test_a_fractional_county_code_is_refused_not_truncated(radon):
     with pytest.raises(RadonDataError, match=r"fractional values in column 'county_code' \(row 2,"):
-        validate_radon(radon.assign(county_code=radon["county_code"].astype(float).where(radon.index != 2, 0.5)))
+        validate_radon(
+            radon.assign(
+                county_code=radon["county_code"].astype(float).where(radon.index != 2, 0.5)
+            )
+        )
 
 
 def test_a_folder_passed_as_the_table_is_called_a_folder(tmp_path):
-    with pytest.raises(RadonDataError, match=rf"{tmp_path} is a folder, not the radon table; pass the CSV file"):
+    with pytest.raises(
+        RadonDataError, match=rf"{tmp_path} is a folder, not the radon table; pass the CSV file"
+    ):
         load_radon(tmp_path)
 
 

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from radon_utils.data import RadonDataError, write_csv
-from radon_utils.derive import RAW_SHA256, derive_radon, main as derive_main
+from radon_utils.derive import RAW_SHA256, derive_radon
+from radon_utils.derive import main as derive_main
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
@@ -59,13 +60,15 @@ def test_the_readme_quotes_the_sha256_the_code_checks_and_the_committed_files_ha
 
 def test_a_survey_cut_at_a_line_boundary_is_refused_and_radon_csv_is_kept(tmp_path, raw_lines, out):
     """The issue's case: it used to write 319 homes in 26 counties and exit 0."""
-    folder = raw_folder(tmp_path, "".join(raw_lines[:INSIDE_MINNESOTA - 1]))
-    refused_and_untouched(folder, out, r"srrs2\.dat is not the committed survey file: its sha256 is [0-9a-f]{64}")
+    folder = raw_folder(tmp_path, "".join(raw_lines[: INSIDE_MINNESOTA - 1]))
+    refused_and_untouched(
+        folder, out, r"srrs2\.dat is not the committed survey file: its sha256 is [0-9a-f]{64}"
+    )
 
 
 def test_a_survey_cut_mid_line_names_the_file_and_line(tmp_path, raw_lines, out):
     """It used to fail with 'cannot convert float NaN to integer' and no file or line."""
-    cut = "".join(raw_lines[:INSIDE_MINNESOTA - 1]) + raw_lines[INSIDE_MINNESOTA - 1][:40]
+    cut = "".join(raw_lines[: INSIDE_MINNESOTA - 1]) + raw_lines[INSIDE_MINNESOTA - 1][:40]
     folder = raw_folder(tmp_path, cut)
     message = rf"srrs2\.dat, line {INSIDE_MINNESOTA}: the last line does not end with a newline"
     refused_and_untouched(folder, out, message)
@@ -75,16 +78,22 @@ def test_a_line_with_a_field_missing_names_the_file_and_line(tmp_path, raw_lines
     fields = raw_lines[FIRST_MINNESOTA_LINE - 1].split(",")
     raw_lines[FIRST_MINNESOTA_LINE - 1] = ",".join(fields[:5] + fields[6:])
     folder = raw_folder(tmp_path, "".join(raw_lines))
-    refused_and_untouched(folder, out, rf"srrs2\.dat, line {FIRST_MINNESOTA_LINE}: 24 fields where the header has 25")
+    refused_and_untouched(
+        folder, out, rf"srrs2\.dat, line {FIRST_MINNESOTA_LINE}: 24 fields where the header has 25"
+    )
 
 
 @pytest.mark.parametrize("value", ["inf", "-Infinity", "1e400", "nan", "   ", "0.3x"])
-def test_a_reading_that_is_not_a_finite_number_names_the_file_line_and_column(tmp_path, raw_lines, out, value):
+def test_a_reading_that_is_not_a_finite_number_names_the_file_line_and_column(
+    tmp_path, raw_lines, out, value
+):
     fields = raw_lines[FIRST_MINNESOTA_LINE - 1].split(",")
     fields[18] = value  # activity
     raw_lines[FIRST_MINNESOTA_LINE - 1] = ",".join(fields)
     folder = raw_folder(tmp_path, "".join(raw_lines))
-    message = rf"srrs2\.dat, line {FIRST_MINNESOTA_LINE}: column 'activity' holds .*not a finite number"
+    message = (
+        rf"srrs2\.dat, line {FIRST_MINNESOTA_LINE}: column 'activity' holds .*not a finite number"
+    )
     refused_and_untouched(folder, out, message)
 
 
@@ -93,7 +102,9 @@ def test_a_fractional_floor_code_is_refused_not_truncated(tmp_path, raw_lines, o
     fields[7] = "0.5"  # floor
     raw_lines[FIRST_MINNESOTA_LINE - 1] = ",".join(fields)
     folder = raw_folder(tmp_path, "".join(raw_lines))
-    refused_and_untouched(folder, out, rf"line {FIRST_MINNESOTA_LINE}: column 'floor' holds '0.5', not a whole number")
+    refused_and_untouched(
+        folder, out, rf"line {FIRST_MINNESOTA_LINE}: column 'floor' holds '0.5', not a whole number"
+    )
 
 
 def test_an_edited_county_file_is_refused_even_when_well_formed(tmp_path, out):
@@ -104,7 +115,9 @@ def test_an_edited_county_file_is_refused_even_when_well_formed(tmp_path, out):
 
 def test_a_state_whose_county_has_no_uranium_reading_is_refused_with_the_homes_named():
     """Arizona's LA PAZ county has Uppm 0, whose log is -inf."""
-    with pytest.raises(RadonDataError, match=r"the AZ table .* no finite log_uranium \(idnum \d+, \d+\)"):
+    with pytest.raises(
+        RadonDataError, match=r"the AZ table .* no finite log_uranium \(idnum \d+, \d+\)"
+    ):
         derive_radon(RAW / "srrs2.dat", RAW / "cty.dat", state="AZ")
 
 
@@ -114,7 +127,9 @@ def test_a_raw_folder_that_is_a_file_is_refused(tmp_path, out):
     assert out.read_bytes() == CSV.read_bytes()
 
 
-def test_a_write_interrupted_halfway_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch):
+def test_a_write_interrupted_halfway_leaves_the_old_file_and_no_temporary_file(
+    tmp_path, monkeypatch
+):
     target = tmp_path / "radon.csv"
     target.write_bytes(CSV.read_bytes())
     written = pd.DataFrame.to_csv

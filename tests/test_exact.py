@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from radon_utils.data import load_radon
 import radon_utils.exact as exact_module
+from radon_utils.data import load_radon
 from radon_utils.exact import (
     DROPPED_MASS,
     SCALES,
@@ -61,7 +61,9 @@ def synthetic(n_counties: int, homes: int, *, seed: int, first_floor: bool = Tru
     """A small radon-shaped table drawn from the model (sigma_a=0.4, sigma_b=0.3, eps=0.7)."""
     rng = np.random.default_rng(seed)
     county = np.repeat(np.arange(n_counties), homes)
-    floor = rng.integers(0, 2, size=county.size) if first_floor else np.zeros(county.size, dtype=int)
+    floor = (
+        rng.integers(0, 2, size=county.size) if first_floor else np.zeros(county.size, dtype=int)
+    )
     a = 1.5 + 0.4 * rng.standard_normal(n_counties)
     b = -0.7 + 0.3 * rng.standard_normal(n_counties)
     y = a[county] + b[county] * floor + 0.7 * rng.standard_normal(county.size)
@@ -87,15 +89,21 @@ SCALE_POINTS = [
 @pytest.mark.parametrize(("sigma_a", "sigma_b", "eps"), SCALE_POINTS)
 def test_collapsed_likelihood_equals_a_dense_multivariate_normal(radon, sigma_a, sigma_b, eps):
     _, cov = dense_covariance(radon, sigma_a, sigma_b, eps)
-    dense = stats.multivariate_normal(np.zeros(len(radon)), cov).logpdf(radon["log_radon"].to_numpy())
+    dense = stats.multivariate_normal(np.zeros(len(radon)), cov).logpdf(
+        radon["log_radon"].to_numpy()
+    )
     assert log_marginal_likelihood(radon, sigma_a, sigma_b, eps) == pytest.approx(dense, rel=1e-8)
 
 
 def test_collapsed_likelihood_uses_the_priors_of_mu(radon):
     priors = {"mu_a": Prior("Normal", 2.0), "mu_b": Prior("Normal", 0.5)}
     _, cov = dense_covariance(radon, 0.3, 0.2, 0.7, tau_a=2.0, tau_b=0.5)
-    dense = stats.multivariate_normal(np.zeros(len(radon)), cov).logpdf(radon["log_radon"].to_numpy())
-    assert log_marginal_likelihood(radon, 0.3, 0.2, 0.7, priors=priors) == pytest.approx(dense, rel=1e-8)
+    dense = stats.multivariate_normal(np.zeros(len(radon)), cov).logpdf(
+        radon["log_radon"].to_numpy()
+    )
+    assert log_marginal_likelihood(radon, 0.3, 0.2, 0.7, priors=priors) == pytest.approx(
+        dense, rel=1e-8
+    )
 
 
 def test_collapsed_likelihood_broadcasts_over_arrays_of_scales(radon):
@@ -104,7 +112,9 @@ def test_collapsed_likelihood_broadcasts_over_arrays_of_scales(radon):
     assert together.shape == (4, 2)
     for i, sb in enumerate(sigma_b):
         for j, e in enumerate((0.6, 0.8)):
-            assert together[i, j] == pytest.approx(log_marginal_likelihood(radon, 0.3, sb, e), rel=1e-12)
+            assert together[i, j] == pytest.approx(
+                log_marginal_likelihood(radon, 0.3, sb, e), rel=1e-12
+            )
 
 
 def test_collapsed_likelihood_rejects_nonpositive_eps_and_negative_scales(radon):
@@ -171,7 +181,9 @@ def test_marginal_density_integrates_to_one_and_matches_prob_below(exact, name):
     cut = exact.mean[name]
     below = np.linspace(0.0, cut, 40001)
     _, smooth_below = exact.density(name, at=below)
-    assert integrate.trapezoid(smooth_below, below) == pytest.approx(exact.prob_below(name, cut), abs=1e-5)
+    assert integrate.trapezoid(smooth_below, below) == pytest.approx(
+        exact.prob_below(name, cut), abs=1e-5
+    )
 
 
 def test_sigma_b_grid_and_density_are_there_for_plots(exact):
@@ -250,12 +262,16 @@ def test_with_one_county_of_first_floor_homes_sigma_b_has_no_variance_and_is_ref
     message = rf"only one county with a first-floor home \({upstairs}\).*variance does not exist"
     with pytest.raises(ExactPosteriorError, match=message):
         exact_posterior(one)
-    post = exact_posterior(one, priors={"sigma_b": Prior("HalfNormal", 1.0)})  # a prior with a variance
+    post = exact_posterior(
+        one, priors={"sigma_b": Prior("HalfNormal", 1.0)}
+    )  # a prior with a variance
     assert math.isfinite(post.sd["sigma_b"])
 
 
 def test_a_single_county_leaves_sigma_a_without_a_variance_and_is_refused(radon):
-    with pytest.raises(ExactPosteriorError, match=r"sigma_a is not identified.*only one county \(HENNEPIN\)"):
+    with pytest.raises(
+        ExactPosteriorError, match=r"sigma_a is not identified.*only one county \(HENNEPIN\)"
+    ):
         exact_posterior(radon[radon["county"] == "HENNEPIN"])
 
 
@@ -276,7 +292,9 @@ def test_the_exact_posterior_reads_only_the_models_columns(radon, exact):
     gaps = radon.assign(log_uranium=np.where(radon.index % 7 == 0, np.nan, radon["log_uranium"]))
     assert exact_posterior(gaps).mean == exact.mean
     without = gaps.drop(columns="log_uranium")
-    assert log_marginal_likelihood(without, 0.3, 0.2, 0.7) == log_marginal_likelihood(radon, 0.3, 0.2, 0.7)
+    assert log_marginal_likelihood(without, 0.3, 0.2, 0.7) == log_marginal_likelihood(
+        radon, 0.3, 0.2, 0.7
+    )
 
 
 def test_mass_on_the_grids_edge_is_an_error_not_a_number(radon, monkeypatch):
@@ -288,12 +306,16 @@ def test_mass_on_the_grids_edge_is_an_error_not_a_number(radon, monkeypatch):
         return coords, lo, hi
 
     monkeypatch.setattr(exact_module, "_choose_grid", box_cut_at_the_mode_of_sigma_b)
-    with pytest.raises(ExactPosteriorError, match=r"holds .* of the mass of sigma_b on its highest node"):
+    with pytest.raises(
+        ExactPosteriorError, match=r"holds .* of the mass of sigma_b on its highest node"
+    ):
         exact_posterior(radon)
 
 
 def test_a_grid_too_coarse_for_the_posterior_is_refused_and_a_finer_one_suggested(radon):
-    with pytest.raises(ExactPosteriorError, match=r"too coarse .* odd and even nodes .* Pass a larger grid_size"):
+    with pytest.raises(
+        ExactPosteriorError, match=r"too coarse .* odd and even nodes .* Pass a larger grid_size"
+    ):
         exact_posterior(radon, grid_size=12)
 
 
@@ -513,9 +535,21 @@ SEED = 20240607
 
 
 def test_long_noncentered_nuts_run_agrees_with_the_exact_means_within_3_mcse(radon, exact):
-    idata = sample(build_model(radon, "noncentered"), seed=SEED, draws=2500, tune=1000, chains=4, target_accept=0.9)
+    idata = sample(
+        build_model(radon, "noncentered"),
+        seed=SEED,
+        draws=2500,
+        tune=1000,
+        chains=4,
+        target_accept=0.9,
+    )
     mcse = az.mcse(idata, var_names=list(PARAMETERS))
     for name in PARAMETERS:
         estimate = float(idata.posterior[name].mean())
         error = float(mcse[name])
-        assert abs(estimate - exact.mean[name]) < 3 * error, (name, estimate, exact.mean[name], error)
+        assert abs(estimate - exact.mean[name]) < 3 * error, (
+            name,
+            estimate,
+            exact.mean[name],
+            error,
+        )

@@ -6,12 +6,26 @@ import arviz as az
 import numpy as np
 import pytest
 
-from radon_utils.fit_cache import FIT_CACHE_ENV_VAR, cache_dir, cached_fit, fit_key, model_fingerprint
+from radon_utils.fit_cache import (
+    FIT_CACHE_ENV_VAR,
+    cache_dir,
+    cached_fit,
+    fit_key,
+    model_fingerprint,
+)
 from radon_utils.models import build_model
 from radon_utils.priors import Prior
 
 ROOT = Path(__file__).resolve().parents[1]
-SETTINGS = {"sampler": "nutpie", "seed": 1, "draws": 10, "tune": 10, "chains": 2, "cores": 2, "target_accept": 0.8}
+SETTINGS = {
+    "sampler": "nutpie",
+    "seed": 1,
+    "draws": 10,
+    "tune": 10,
+    "chains": 2,
+    "cores": 2,
+    "target_accept": 0.8,
+}
 
 
 @pytest.fixture
@@ -31,7 +45,10 @@ class CountingFit:
     def __call__(self) -> az.InferenceData:
         self.calls += 1
         rng = np.random.default_rng(self.calls)
-        return az.from_dict(posterior={"sigma_b": rng.random((2, 10))}, sample_stats={"diverging": rng.random((2, 10)) < 0.3})
+        return az.from_dict(
+            posterior={"sigma_b": rng.random((2, 10))},
+            sample_stats={"diverging": rng.random((2, 10)) < 0.3},
+        )
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +60,9 @@ def test_the_same_model_built_twice_has_the_same_fingerprint(radon, centered):
     assert model_fingerprint(build_model(radon, "centered")) == model_fingerprint(centered)
 
 
-@pytest.mark.parametrize("change", ["parameterization", "one reading", "one floor", "a prior's scale", "county names"])
+@pytest.mark.parametrize(
+    "change", ["parameterization", "one reading", "one floor", "a prior's scale", "county names"]
+)
 def test_the_fingerprint_changes_with_anything_that_changes_the_model(radon, centered, change):
     data, parameterization, priors = radon.copy(), "centered", None
     if change == "parameterization":
@@ -56,13 +75,19 @@ def test_the_fingerprint_changes_with_anything_that_changes_the_model(radon, cen
         priors = {"sigma_b": Prior("HalfCauchy", 4.0)}
     else:
         data["county"] = data["county"].str.lower()
-    assert model_fingerprint(build_model(data, parameterization, priors)) != model_fingerprint(centered)
+    assert model_fingerprint(build_model(data, parameterization, priors)) != model_fingerprint(
+        centered
+    )
 
 
 @pytest.mark.parametrize("setting", sorted(SETTINGS))
 def test_the_key_changes_with_every_sampler_setting(centered, setting):
     changed = dict(SETTINGS)
-    changed[setting] = "pymc" if setting == "sampler" else (0.95 if setting == "target_accept" else SETTINGS[setting] + 1)
+    changed[setting] = (
+        "pymc"
+        if setting == "sampler"
+        else (0.95 if setting == "target_accept" else SETTINGS[setting] + 1)
+    )
     assert fit_key(centered, changed) != fit_key(centered, SETTINGS)
 
 
@@ -165,18 +190,28 @@ def test_a_setting_that_is_set_but_empty_counts_as_unset(monkeypatch, tmp_path):
     assert cache_dir(start=tmp_path) is None
 
 
-def test_the_cache_does_not_know_its_caller_and_sample_puts_its_source_in_the_key(monkeypatch, centered):
+def test_the_cache_does_not_know_its_caller_and_sample_puts_its_source_in_the_key(
+    monkeypatch, centered
+):
     import subprocess
     import sys
 
     import radon_utils.sampling as sampling
 
     alone = subprocess.run(
-        [sys.executable, "-c", "import sys, radon_utils.fit_cache; print('radon_utils.sampling' in sys.modules)"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, radon_utils.fit_cache; print('radon_utils.sampling' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert alone.stdout.strip() == "False"
     seen = []
-    monkeypatch.setattr(sampling, "cached_fit", lambda model, settings, draw, check: seen.append(settings))
+    monkeypatch.setattr(
+        sampling, "cached_fit", lambda model, settings, draw, check: seen.append(settings)
+    )
     sampling.sample(centered, seed=1)
     assert seen and seen[0]["sampling_source"] == sampling._source_fingerprint()

@@ -97,7 +97,9 @@ def _repository_files() -> list[Path]:
     try:
         listing = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=ROOT, check=True, capture_output=True,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
         ).stdout.decode()
     except (OSError, subprocess.CalledProcessError) as error:
         pytest.fail(f"cannot list the repository's files with git in {ROOT}: {error}")
@@ -116,7 +118,10 @@ def _write_settings(settings: Path) -> None:
     """User settings: no autosave; no news and no update check (no network)."""
     for plugin, values in {
         "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
-        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+        "@jupyterlab/apputils-extension/notification": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
     }.items():
         path = settings / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +137,9 @@ class Lab:
     process: subprocess.Popen = field(repr=False)
 
     def api(self, method: str, path: str) -> object:
-        request = Request(f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"})
+        request = Request(
+            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urlopen(request, timeout=30) as response:
             body = response.read()
         return json.loads(body) if body else None
@@ -150,21 +157,29 @@ def _wait_for_server(process: subprocess.Popen, runtime: Path, log: Path, token:
     info_file = runtime / f"jpserver-{process.pid}.json"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"JupyterLab exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+            pytest.fail(
+                f"JupyterLab exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}"
+            )
         try:
             url = json.loads(info_file.read_text())["url"]
-            with urlopen(Request(f"{url}api/status", headers={"Authorization": f"token {token}"}), timeout=5):
+            with urlopen(
+                Request(f"{url}api/status", headers={"Authorization": f"token {token}"}), timeout=5
+            ):
                 return url
         except (ValueError, KeyError, OSError, URLError):
             time.sleep(0.25)
-    pytest.fail(f"JupyterLab did not answer within {START_TIMEOUT_S} s:\n{log.read_text(errors='replace')[-3000:]}")
+    pytest.fail(
+        f"JupyterLab did not answer within {START_TIMEOUT_S} s:\n{log.read_text(errors='replace')[-3000:]}"
+    )
 
 
 def _stop(process: subprocess.Popen, url: str | None, token: str) -> None:
     """Shut JupyterLab down with its kernels; end the process group it leads if it lingers."""
     if process.poll() is None and url:
         try:
-            request = Request(f"{url}api/shutdown", method="POST", headers={"Authorization": f"token {token}"})
+            request = Request(
+                f"{url}api/shutdown", method="POST", headers={"Authorization": f"token {token}"}
+            )
             urlopen(request, timeout=10)
         except OSError:
             pass
@@ -183,14 +198,21 @@ def _stop(process: subprocess.Popen, url: str | None, token: str) -> None:
 def lab(tmp_path_factory):
     for module, package in (("jupyterlab", "jupyterlab"), ("jupyterlab_myst", "jupyterlab-myst")):
         if importlib.util.find_spec(module) is None:
-            missing(f"the JupyterLab check needs {package}: `.venv/bin/pip install -r requirements.txt`")
+            missing(
+                f"the JupyterLab check needs {package}: `.venv/bin/pip install -r requirements.txt`"
+            )
     jupyter = Path(sys.executable).with_name("jupyter")
     if not jupyter.exists():
-        missing(f"no `jupyter` command beside {sys.executable}: run the tests with the virtualenv's Python")
+        missing(
+            f"no `jupyter` command beside {sys.executable}: run the tests with the virtualenv's Python"
+        )
 
     base = tmp_path_factory.mktemp("lab")
     root = _copy_repository(base / "repository")
-    home = {name: base / name for name in ("settings", "workspaces", "runtime", "data", "config", "ipython")}
+    home = {
+        name: base / name
+        for name in ("settings", "workspaces", "runtime", "data", "config", "ipython")
+    }
     for folder in home.values():
         folder.mkdir()
     _write_settings(home["settings"])
@@ -210,10 +232,17 @@ def lab(tmp_path_factory):
     token = secrets.token_hex(24)
     log = base / "jupyterlab.log"
     command = [
-        str(jupyter), "lab", "--no-browser", "--ip=127.0.0.1", "--ServerApp.port=0",
-        "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        str(jupyter),
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        "--ServerApp.port=0",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
         # No network: no news feed, no update check, no extension listing from PyPI.
-        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
         # window.jupyterapp: the check reads the notebook's state (dirty, kernel, cells) from it.
         "--LabApp.expose_app_in_browser=True",
@@ -223,7 +252,12 @@ def lab(tmp_path_factory):
     url = None
     with open(log, "wb") as stream:
         process = subprocess.Popen(
-            command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=stream, stderr=subprocess.STDOUT,
+            command,
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=stream,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     try:
@@ -403,7 +437,9 @@ def _open_run_close(lab: Lab, page, path: str) -> Run:
 
     start = time.monotonic()
     page.goto(f"{lab.url}lab/tree/{quote(path)}?reset&token={lab.token}")
-    page.wait_for_function(f"path => {{ const p = ({_PANEL})(path); return !!p && p.context.isReady; }}", arg=path)
+    page.wait_for_function(
+        f"path => {{ const p = ({_PANEL})(path); return !!p && p.context.isReady; }}", arg=path
+    )
     seconds["open"] = time.monotonic() - start
     _require_myst(page)
     dirty_on_open = page.evaluate(_DIRTY, path)
@@ -431,10 +467,15 @@ def _open_run_close(lab: Lab, page, path: str) -> Run:
 
     shown_file = lab.root / "_build" / "numbers" / f"{stem}.shown.json"
     return Run(
-        path=path, lab_info=lab_info, dirty_on_open=dirty_on_open, dirty_with_kernel=dirty_with_kernel,
-        file_metadata=file_metadata, cells=cells,
+        path=path,
+        lab_info=lab_info,
+        dirty_on_open=dirty_on_open,
+        dirty_with_kernel=dirty_with_kernel,
+        file_metadata=file_metadata,
+        cells=cells,
         shown=json.loads(shown_file.read_text()) if shown_file.is_file() else None,
-        seconds=seconds, unchanged_on_disk=hashlib.sha256(notebook.read_bytes()).hexdigest() == before,
+        seconds=seconds,
+        unchanged_on_disk=hashlib.sha256(notebook.read_bytes()).hexdigest() == before,
         offsite_requests=list(page.offsite_requests),
     )
 
@@ -446,7 +487,9 @@ def _require_myst(page) -> None:
             .filter(id => !app.isPluginActivated || app.isPluginActivated(id));
     }""")
     if not active:
-        missing("jupyterlab-myst is installed but not active in JupyterLab: see `jupyter labextension list`")
+        missing(
+            "jupyterlab-myst is installed but not active in JupyterLab: see `jupyter labextension list`"
+        )
 
 
 def _screenshots(page, path: str, stem: str, cells: list[dict]) -> None:
@@ -481,13 +524,20 @@ def _screenshots(page, path: str, stem: str, cells: list[dict]) -> None:
     for number in range(1, 11):
         top, client, total = page.evaluate(scroll_to, [path, (number - 1) * client])
         page.wait_for_timeout(300)
-        panel.screenshot(path=str(SCREENSHOTS / f"lab-{stem}{'' if number == 1 else f'-p{number}'}.png"))
+        panel.screenshot(
+            path=str(SCREENSHOTS / f"lab-{stem}{'' if number == 1 else f'-p{number}'}.png")
+        )
         if top + client >= total - 1:
             break
     page.set_viewport_size(viewport)
     page.wait_for_timeout(500)
     with_numbers = next(
-        (cell["index"] for cell in cells if cell["type"] == "markdown" and EVAL_NUMBER.search(cell["source"])), None
+        (
+            cell["index"]
+            for cell in cells
+            if cell["type"] == "markdown" and EVAL_NUMBER.search(cell["source"])
+        ),
+        None,
     )
     if with_numbers is not None:
         page.evaluate(
@@ -529,7 +579,11 @@ def _kernel_metadata(lab: Lab) -> dict:
     from ipykernel.ipkernel import IPythonKernel  # the kernel runs on this Python: same answer
 
     return {
-        "kernelspec": {"display_name": spec["display_name"], "language": spec["language"], "name": specs["default"]},
+        "kernelspec": {
+            "display_name": spec["display_name"],
+            "language": spec["language"],
+            "name": specs["default"],
+        },
         "language_info": dict(IPythonKernel.language_info),
     }
 
@@ -541,15 +595,21 @@ def _plain(text: str) -> str:
 def _problems(run: Run) -> list[str]:
     """Everything a reader of ``run`` would find wrong, one line each (empty: all is well)."""
     problems = []
-    for moment, dirty in (("on opening", run.dirty_on_open), ("once the kernel started", run.dirty_with_kernel)):
+    for moment, dirty in (
+        ("on opening", run.dirty_on_open),
+        ("once the kernel started", run.dirty_with_kernel),
+    ):
         if dirty["tab"] is None:
             problems.append(f"dirty: no single tab shows the notebook {moment}")
         if dirty["model"] or dirty["tab"]:
             changed = sorted(
-                key for key in {*dirty["metadata"], *run.file_metadata}
+                key
+                for key in {*dirty["metadata"], *run.file_metadata}
                 if dirty["metadata"].get(key) != run.file_metadata.get(key)
             )
-            if changed == ["language_info"] and _only_python_version_differs(run, dirty["metadata"]):
+            if changed == ["language_info"] and _only_python_version_differs(
+                run, dirty["metadata"]
+            ):
                 warnings.warn(
                     f"{run.path}: the tab is marked modified {moment} only because this kernel's Python "
                     f"({dirty['metadata']['language_info']['version']}) is not the one the notebook records "
@@ -558,7 +618,8 @@ def _problems(run: Run) -> list[str]:
                 continue
             what = (
                 f"metadata JupyterLab changed: {json.dumps({k: dirty['metadata'].get(k) for k in changed})}"
-                if changed else "cells changed"
+                if changed
+                else "cells changed"
             )
             problems.append(f"dirty: the tab is marked modified {moment} ({what})")
 
@@ -578,21 +639,35 @@ def _problems(run: Run) -> list[str]:
                 continue
             text = _plain(cell["text"])
             problems += [f"raw: markdown {where} shows {raw!r}" for raw in RAW_MYST if raw in text]
-            problems += [f"raw: markdown {where} uses {role!r}, which JupyterLab cannot render"
-                         for role in UNKNOWN_ROLE.findall(cell["source"])]
-            problems += [f"unresolved: markdown {where} shows {_plain(u)!r}" for u in cell["unresolved"]]
-            problems += [f"inline-error: markdown {where} shows {_plain(e)!r}" for e in cell["inlineErrors"]]
+            problems += [
+                f"raw: markdown {where} uses {role!r}, which JupyterLab cannot render"
+                for role in UNKNOWN_ROLE.findall(cell["source"])
+            ]
+            problems += [
+                f"unresolved: markdown {where} shows {_plain(u)!r}" for u in cell["unresolved"]
+            ]
+            problems += [
+                f"inline-error: markdown {where} shows {_plain(e)!r}" for e in cell["inlineErrors"]
+            ]
             if "{eval}" in cell["source"] and cell["userExpressions"] is None:
-                problems.append(f"unevaluated: markdown {where} shows its {{eval}} roles unevaluated: {text[:160]!r}")
+                problems.append(
+                    f"unevaluated: markdown {where} shows its {{eval}} roles unevaluated: {text[:160]!r}"
+                )
                 continue
             for expression in cell["userExpressions"] or []:
                 if expression["result"].get("status") != "ok":
-                    problems.append(f"inline-error: markdown {where}: `{expression['expression']}` failed")
+                    problems.append(
+                        f"inline-error: markdown {where}: `{expression['expression']}` failed"
+                    )
             for name in EVAL_NUMBER.findall(cell["source"]):
                 if run.shown is None:
-                    problems.append(f"numbers: the notebook recorded no numbers, but {where} shows numbers.{name}")
+                    problems.append(
+                        f"numbers: the notebook recorded no numbers, but {where} shows numbers.{name}"
+                    )
                 elif name not in run.shown:
-                    problems.append(f"numbers: {where} shows numbers.{name}, which the notebook did not record")
+                    problems.append(
+                        f"numbers: {where} shows numbers.{name}, which the notebook did not record"
+                    )
                 elif _plain(run.shown[name]) not in text or f"numbers.{name}" in text:
                     problems.append(
                         f"numbers: {where} does not show numbers.{name} as {run.shown[name]!r}: {text[:160]!r}"
@@ -605,7 +680,10 @@ def _problems(run: Run) -> list[str]:
 
 
 def _only_python_version_differs(run: Run, metadata: dict) -> bool:
-    ours, theirs = dict(metadata.get("language_info", {})), dict(run.file_metadata.get("language_info", {}))
+    ours, theirs = (
+        dict(metadata.get("language_info", {})),
+        dict(run.file_metadata.get("language_info", {})),
+    )
     return ours.pop("version", None) != theirs.pop("version", None) and ours == theirs
 
 
@@ -613,12 +691,15 @@ def _report(run: Run, problems: list[str]) -> str:
     times = ", ".join(f"{step} {value:.1f} s" for step, value in run.seconds.items())
     lab = f"JupyterLab {run.lab_info['version']}, windowing mode {run.lab_info['windowing']}"
     if run.lab_info["windowing"] != "none" and any(p.startswith("unevaluated") for p in problems):
-        problems = [*problems, (
-            "  (jupyterlab-myst evaluates only markdown cells it has rendered, and in this windowing mode "
-            "JupyterLab renders a cell when it comes into view; the notebook setting windowingMode "
-            '"none" renders every cell on opening, e.g. in <venv>/share/jupyter/lab/settings/overrides.json: '
-            '{"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}})'
-        )]
+        problems = [
+            *problems,
+            (
+                "  (jupyterlab-myst evaluates only markdown cells it has rendered, and in this windowing mode "
+                "JupyterLab renders a cell when it comes into view; the notebook setting windowingMode "
+                '"none" renders every cell on opening, e.g. in <venv>/share/jupyter/lab/settings/overrides.json: '
+                '{"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}})'
+            ),
+        ]
     return f"{run.path} in {lab} ({times}):\n" + "\n".join(f"  {p}" for p in problems)
 
 
@@ -642,7 +723,9 @@ def test_lab_harness_finds_faults(page, lab):
     problems = _problems(run)
     print(_report(run, problems))
     kinds = {problem.split(":")[0] for problem in problems}
-    assert {"dirty", "error", "inline-error", "numbers", "raw", "unresolved"} <= kinds, _report(run, problems)
+    assert {"dirty", "error", "inline-error", "numbers", "raw", "unresolved"} <= kinds, _report(
+        run, problems
+    )
 
 
 @pytest.mark.slow
@@ -682,7 +765,11 @@ class Numbers:
 def _notebook(path: Path, metadata: dict, cells: list[tuple]) -> None:
     content = []
     for index, (kind, source, *cell_metadata) in enumerate(cells):
-        cell = {"cell_type": kind, "id": f"cell-{index}", "metadata": cell_metadata[0] if cell_metadata else {}}
+        cell = {
+            "cell_type": kind,
+            "id": f"cell-{index}",
+            "metadata": cell_metadata[0] if cell_metadata else {},
+        }
         if kind == "code":
             cell.update(execution_count=None, outputs=[])
         cell["source"] = source
@@ -694,24 +781,53 @@ def _notebook(path: Path, metadata: dict, cells: list[tuple]) -> None:
 def _write_harness(lab: Lab) -> None:
     """Two notebooks like a chapter: one all a reader should see, one with every fault."""
     numbers = {"slope": (0.2592, "0.26"), "n_homes": (919, "919"), "share": (0.131, "13%")}
-    _notebook(lab.root / HARNESS, _kernel_metadata(lab), [
-        ("markdown", "# The harness\n\nA notebook like a chapter, to test the JupyterLab check."),
-        ("code", f"{_NUMBERS_CLASS}\nnumbers = Numbers({Path(HARNESS).stem!r}, **{numbers!r})",
-         {"jupyter": {"source_hidden": True}}),
-        ("markdown", "The slope is {eval}`numbers.slope` per floor, from {eval}`numbers.n_homes` homes; "
-                     "the county scale $\\sigma_b$ satisfies $\\sigma_b > 0$."),
-        ("markdown", "```{admonition} A tip\n:class: tip\n"
-                     "Only {eval}`numbers.share` of the homes have a basement.\n```"),
-        ("code", "print(numbers.slope)"),
-    ])
+    _notebook(
+        lab.root / HARNESS,
+        _kernel_metadata(lab),
+        [
+            (
+                "markdown",
+                "# The harness\n\nA notebook like a chapter, to test the JupyterLab check.",
+            ),
+            (
+                "code",
+                f"{_NUMBERS_CLASS}\nnumbers = Numbers({Path(HARNESS).stem!r}, **{numbers!r})",
+                {"jupyter": {"source_hidden": True}},
+            ),
+            (
+                "markdown",
+                "The slope is {eval}`numbers.slope` per floor, from {eval}`numbers.n_homes` homes; "
+                "the county scale $\\sigma_b$ satisfies $\\sigma_b > 0$.",
+            ),
+            (
+                "markdown",
+                "```{admonition} A tip\n:class: tip\n"
+                "Only {eval}`numbers.share` of the homes have a basement.\n```",
+            ),
+            ("code", "print(numbers.slope)"),
+        ],
+    )
     # Stale metadata (the tab turns modified when the kernel starts), an error output, a number not
     # recorded, a role and a directive jupyterlab-myst does not know, a citation it cannot resolve.
     # (The error is shown, not raised: an exception stops Run All, and can stop the {eval}s with it.)
     stale = {"kernelspec": _kernel_metadata(lab)["kernelspec"], "language_info": {"name": "python"}}
-    _notebook(lab.root / BROKEN, stale, [
-        ("code", f"{_NUMBERS_CLASS}\nnumbers = Numbers({Path(BROKEN).stem!r}, slope=(0.2592, '0.26'))"),
-        ("code", "try:\n    1 / 0\nexcept ZeroDivisionError:\n    get_ipython().showtraceback()"),
-        ("markdown", "The slope is {eval}`numbers.slope`; the intercept is {eval}`numbers.intercept`."),
-        ("markdown", "A glued number: {glue:text}`slope`, as {cite}`nobody2099` has it."),
-        ("markdown", "```{glue:figure} slope_plot\n:name: fig-slope\nThe slope.\n```"),
-    ])
+    _notebook(
+        lab.root / BROKEN,
+        stale,
+        [
+            (
+                "code",
+                f"{_NUMBERS_CLASS}\nnumbers = Numbers({Path(BROKEN).stem!r}, slope=(0.2592, '0.26'))",
+            ),
+            (
+                "code",
+                "try:\n    1 / 0\nexcept ZeroDivisionError:\n    get_ipython().showtraceback()",
+            ),
+            (
+                "markdown",
+                "The slope is {eval}`numbers.slope`; the intercept is {eval}`numbers.intercept`.",
+            ),
+            ("markdown", "A glued number: {glue:text}`slope`, as {cite}`nobody2099` has it."),
+            ("markdown", "```{glue:figure} slope_plot\n:name: fig-slope\nThe slope.\n```"),
+        ],
+    )

@@ -9,7 +9,14 @@ import pytest
 
 import radon_utils.map_sweep as map_sweep
 from radon_utils.map_sweep import (
-    COLUMNS, METHODS, OPTIMIZE_SEEDS, RANDOM_STARTS, SAMPLE_SEEDS, load_map_sweep, main, run_map_sweep,
+    COLUMNS,
+    METHODS,
+    OPTIMIZE_SEEDS,
+    RANDOM_STARTS,
+    SAMPLE_SEEDS,
+    load_map_sweep,
+    main,
+    run_map_sweep,
 )
 
 MAP_SWEEP = Path(__file__).resolve().parents[1] / "data" / "map_sweep.csv"
@@ -28,8 +35,13 @@ def test_the_file_holds_every_start_method_and_seed(committed):
     for (parameterization, method), runs in optimized.groupby(["parameterization", "method"]):
         assert (runs["start"] == "default").sum() == 1, (parameterization, method)
         random = runs[runs["start"] == "random"]
-        expected = [(seed, index) for seed in OPTIMIZE_SEEDS for index in range(1, RANDOM_STARTS + 1)]
-        assert list(zip(random["seed"], random["start_index"])) == expected, (parameterization, method)
+        expected = [
+            (seed, index) for seed in OPTIMIZE_SEEDS for index in range(1, RANDOM_STARTS + 1)
+        ]
+        assert list(zip(random["seed"], random["start_index"])) == expected, (
+            parameterization,
+            method,
+        )
     assert sorted(optimized["parameterization"].unique()) == ["centered", "noncentered"]
     assert sorted(optimized["method"].unique()) == sorted(METHODS)
     sampled = committed[committed["kind"] == "sample from MAP"]
@@ -39,7 +51,12 @@ def test_the_file_holds_every_start_method_and_seed(committed):
 
 def test_every_run_has_the_numbers_of_its_kind(committed):
     optimized = committed[committed["kind"] == "optimize"]
-    assert optimized[["success", "message", "iterations", "log_density", "sigma_b", "slope_sd"]].notna().all().all()
+    assert (
+        optimized[["success", "message", "iterations", "log_density", "sigma_b", "slope_sd"]]
+        .notna()
+        .all()
+        .all()
+    )
     assert optimized["sigma_b_max"].isna().all()
     sampled = committed[committed["kind"] == "sample from MAP"]
     assert sampled["sigma_b_max"].notna().all() and (sampled["iterations"] == 300).all()
@@ -50,8 +67,13 @@ def test_load_map_sweep_finds_the_committed_file_and_refuses_an_old_one(tmp_path
     monkeypatch.chdir(MAP_SWEEP.parents[1] / "chapters")  # as a chapter runs: found by walking up
     pd.testing.assert_frame_equal(load_map_sweep(), load_map_sweep(MAP_SWEEP))
     old = tmp_path / "old.csv"
-    old.write_text("kind,parameterization,start,seed,method,sigma_b\noptimize,centered,default,,L-BFGS-B,2e-07\n")
-    with pytest.raises(ValueError, match=r"lacks the column\(s\) start_index, .*run `python -m radon_utils.map_sweep`"):
+    old.write_text(
+        "kind,parameterization,start,seed,method,sigma_b\noptimize,centered,default,,L-BFGS-B,2e-07\n"
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"lacks the column\(s\) start_index, .*run `python -m radon_utils.map_sweep`",
+    ):
         load_map_sweep(old)
 
 
@@ -78,7 +100,9 @@ def out(tmp_path):
     return path
 
 
-def fake_runs(monkeypatch, stop_optimizing_at=None, stop_sampling_at=None, point=POINT) -> list[str]:
+def fake_runs(
+    monkeypatch, stop_optimizing_at=None, stop_sampling_at=None, point=POINT
+) -> list[str]:
     """Runs that take no time; the given call is interrupted by Ctrl-C. Returns what ran, in order."""
     calls = []
 
@@ -104,7 +128,9 @@ def fake_runs(monkeypatch, stop_optimizing_at=None, stop_sampling_at=None, point
 
 
 @pytest.mark.parametrize("where", ["stop_optimizing_at", "stop_sampling_at"])
-def test_a_sweep_interrupted_by_ctrl_c_leaves_the_file_byte_for_byte(out, monkeypatch, capsys, where):
+def test_a_sweep_interrupted_by_ctrl_c_leaves_the_file_byte_for_byte(
+    out, monkeypatch, capsys, where
+):
     calls = fake_runs(monkeypatch, **{where: 3})
     with pytest.raises(KeyboardInterrupt):
         main(["--out", str(out)])
@@ -116,7 +142,10 @@ def test_a_sweep_interrupted_by_ctrl_c_leaves_the_file_byte_for_byte(out, monkey
 
 def test_a_run_without_finite_numbers_stops_the_sweep_before_it_writes(out, monkeypatch):
     fake_runs(monkeypatch, point={"sigma_b": np.float64(np.nan), "b": np.zeros(3)})
-    with pytest.raises(ValueError, match=r"optimize run \(centered, start default, seed None, L-BFGS-B\) gave no finite sigma_b"):
+    with pytest.raises(
+        ValueError,
+        match=r"optimize run \(centered, start default, seed None, L-BFGS-B\) gave no finite sigma_b",
+    ):
         main(["--out", str(out)])
     assert out.read_bytes() == MAP_SWEEP.read_bytes()
 

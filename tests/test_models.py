@@ -38,11 +38,21 @@ def test_counties_and_homes_are_named_coordinates(models, radon):
 
 
 def test_both_parameterizations_get_identical_priors(models):
-    point = {"mu_a": 1.3, "mu_b": -0.6, "sigma_a_log__": np.log(0.3), "sigma_b_log__": np.log(0.2), "eps_log__": np.log(0.7)}
+    point = {
+        "mu_a": 1.3,
+        "mu_b": -0.6,
+        "sigma_a_log__": np.log(0.3),
+        "sigma_b_log__": np.log(0.2),
+        "eps_log__": np.log(0.7),
+    }
     logps = []
     for model in models.values():
         hyper = [model[name] for name in ("mu_a", "mu_b", "sigma_a", "sigma_b", "eps")]
-        logps.append(model.compile_logp(vars=hyper)(point | {k: v for k, v in model.initial_point().items() if k not in point}))
+        logps.append(
+            model.compile_logp(vars=hyper)(
+                point | {k: v for k, v in model.initial_point().items() if k not in point}
+            )
+        )
     assert logps[0] == pytest.approx(logps[1])
 
 
@@ -53,8 +63,12 @@ def test_the_two_parameterizations_define_the_same_joint_density_up_to_the_jacob
     z_a, z_b = rng.normal(size=85), rng.normal(size=85)
     a, b = hyper["mu_a"] + z_a * hyper["sigma_a"], hyper["mu_b"] + z_b * hyper["sigma_b"]
     logs = {f"{k}_log__": np.log(hyper[k]) for k in ("sigma_a", "sigma_b", "eps")}
-    centered = models["centered"].compile_logp(jacobian=False)(logs | {"mu_a": hyper["mu_a"], "mu_b": hyper["mu_b"], "a": a, "b": b})
-    noncentered = models["noncentered"].compile_logp(jacobian=False)(logs | {"mu_a": hyper["mu_a"], "mu_b": hyper["mu_b"], "z_a": z_a, "z_b": z_b})
+    centered = models["centered"].compile_logp(jacobian=False)(
+        logs | {"mu_a": hyper["mu_a"], "mu_b": hyper["mu_b"], "a": a, "b": b}
+    )
+    noncentered = models["noncentered"].compile_logp(jacobian=False)(
+        logs | {"mu_a": hyper["mu_a"], "mu_b": hyper["mu_b"], "z_a": z_a, "z_b": z_b}
+    )
     jacobian = 85 * (np.log(hyper["sigma_a"]) + np.log(hyper["sigma_b"]))
     assert noncentered == pytest.approx(centered + jacobian)
 
@@ -114,14 +128,22 @@ def test_a_subset_of_counties_gets_its_own_compact_index(radon):
 def test_bad_data_for_build_model_says_what_table_to_pass(radon):
     from radon_utils.data import RadonDataError
 
-    with pytest.raises(RadonDataError, match="the data passed to build_model lacks the column.*floor.*like load_radon"):
+    with pytest.raises(
+        RadonDataError,
+        match="the data passed to build_model lacks the column.*floor.*like load_radon",
+    ):
         build_model(radon.drop(columns="floor"))
 
 
-@pytest.mark.parametrize("priors", [[Prior("HalfNormal", 1.0)], "HalfNormal", ("sigma_b", Prior("HalfNormal", 1.0))])
+@pytest.mark.parametrize(
+    "priors", [[Prior("HalfNormal", 1.0)], "HalfNormal", ("sigma_b", Prior("HalfNormal", 1.0))]
+)
 def test_priors_that_are_not_a_mapping_are_a_type_error(radon, priors):
     """A list or a string used to raise AttributeError: 'list' object has no attribute 'items'."""
-    with pytest.raises(TypeError, match=r"priors must be a mapping from parameter name to Prior, e\.g\. \{'sigma_b'"):
+    with pytest.raises(
+        TypeError,
+        match=r"priors must be a mapping from parameter name to Prior, e\.g\. \{'sigma_b'",
+    ):
         build_model(radon, priors=priors)
 
 
@@ -132,5 +154,7 @@ def test_a_prior_scale_that_is_not_a_number_is_a_type_error(scale):
 
 
 def test_data_that_is_not_a_table_is_a_type_error():
-    with pytest.raises(TypeError, match="the data passed to build_model must be a pandas DataFrame"):
+    with pytest.raises(
+        TypeError, match="the data passed to build_model must be a pandas DataFrame"
+    ):
         build_model({"floor": [0, 1]})

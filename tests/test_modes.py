@@ -36,10 +36,13 @@ def test_a_random_start_moves_every_number_by_about_one_and_depends_only_on_the_
     assert first.shape == x.shape == (175,)
     assert np.std(first - x) == pytest.approx(1, abs=0.15)
     np.testing.assert_array_equal(first, random_start(centered, np.random.default_rng(3)))
-    assert as_point(centered, x)["sigma_b"] == pytest.approx(np.exp(centered.initial_point()["sigma_b_log__"]))
+    assert as_point(centered, x)["sigma_b"] == pytest.approx(
+        np.exp(centered.initial_point()["sigma_b_log__"])
+    )
 
 
 def test_a_start_of_the_wrong_size_is_refused_with_the_fix(centered):
-    with pytest.raises(ValueError, match=r"x0 has shape \(3,\), but the model has 175 free numbers"):
+    with pytest.raises(
+        ValueError, match=r"x0 has shape \(3,\), but the model has 175 free numbers"
+    ):
         maximize_density(centered, np.zeros(3))
-

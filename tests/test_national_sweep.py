@@ -32,14 +32,18 @@ def test_the_file_has_one_complete_row_per_seed_and_parameterization(committed):
     assert sorted(committed["parameterization"].unique()) == sorted(DEFAULT_PARAMETERIZATIONS)
     for parameterization, rows in committed.groupby("parameterization"):
         assert sorted(rows["seed"]) == list(DEFAULT_SEEDS), parameterization
-    assert committed.notna().all().all(), "every parameterization in the file has a Minnesota comparison"
+    assert committed.notna().all().all(), (
+        "every parameterization in the file has a Minnesota comparison"
+    )
 
 
 def test_load_national_sweep_finds_the_committed_file_and_refuses_an_old_one(tmp_path):
     pd.testing.assert_frame_equal(load_national_sweep(), pd.read_csv(SWEEP))
     old = tmp_path / "old.csv"
     old.write_text("seed,parameterization,divergences\n1,noncentered,0\n")
-    with pytest.raises(ValueError, match=r"older national sweep; run `python -m radon_utils.national_sweep`"):
+    with pytest.raises(
+        ValueError, match=r"older national sweep; run `python -m radon_utils.national_sweep`"
+    ):
         load_national_sweep(old)
 
 
@@ -104,7 +108,9 @@ def fake_fits(monkeypatch, stop_at: int | None = None, row: dict = ROW) -> list[
     monkeypatch.setattr(national_sweep, "compile_nutpie", lambda model: None)
     monkeypatch.setattr(national_sweep, "sample", fit)
     monkeypatch.setattr(
-        national_sweep, "fit_row", lambda national, minnesota, data: {k: v for k, v in row.items() if k != "sampling_seconds"}
+        national_sweep,
+        "fit_row",
+        lambda national, minnesota, data: {k: v for k, v in row.items() if k != "sampling_seconds"},
     )
     return fitted
 
@@ -131,7 +137,10 @@ def test_a_completed_run_replaces_the_file_with_every_row(out, monkeypatch):
     assert fitted == [("national", 4), ("minnesota", 4), ("national", 5), ("minnesota", 5)]
     table = pd.read_csv(out)
     assert list(table.columns) == COLUMNS
-    assert table[["seed", "parameterization"]].values.tolist() == [[4, "noncentered"], [5, "noncentered"]]
+    assert table[["seed", "parameterization"]].values.tolist() == [
+        [4, "noncentered"],
+        [5, "noncentered"],
+    ]
     assert table.notna().all().all()
 
 

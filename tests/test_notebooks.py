@@ -23,16 +23,22 @@ def test_strip_undoes_a_save_in_jupyterlab(tmp_path):
     shutil.copy(CHAPTERS[0], path)
     notebook = json.loads(path.read_text())
     code = next(c for c in notebook["cells"] if c["cell_type"] == "code")
-    code.update(execution_count=3, outputs=[{"output_type": "stream", "name": "stdout", "text": "hi\n"}])
+    code.update(
+        execution_count=3, outputs=[{"output_type": "stream", "name": "stdout", "text": "hi\n"}]
+    )
     markdown = next(c for c in notebook["cells"] if c["cell_type"] == "markdown")
-    markdown["metadata"]["user_expressions"] = [{"expression": "numbers.n", "result": {"status": "ok"}}]
+    markdown["metadata"]["user_expressions"] = [
+        {"expression": "numbers.n", "result": {"status": "ok"}}
+    ]
     notebook["metadata"]["language_info"] = {**LANGUAGE_INFO, "version": "3.11.0"}
     path.write_text(json.dumps(notebook))
     assert len(problems(json.loads(path.read_text()))) == 3
 
     assert strip(path) is True
     assert problems(json.loads(path.read_text())) == []
-    assert path.read_text() == CHAPTERS[0].read_text(), "stripping should give back the committed chapter"
+    assert path.read_text() == CHAPTERS[0].read_text(), (
+        "stripping should give back the committed chapter"
+    )
     assert strip(path) is False
 
 
@@ -55,15 +61,22 @@ def recorded_names(source: str) -> list[str]:
             if keyword.arg:
                 patterns.append(re.escape(keyword.arg))
                 continue
-            assert isinstance(keyword.value, ast.Dict), "record numbers by name or with a literal **{...}"
+            assert isinstance(keyword.value, ast.Dict), (
+                "record numbers by name or with a literal **{...}"
+            )
             for key in keyword.value.keys:
                 if isinstance(key, ast.Constant):
                     patterns.append(re.escape(key.value))
                 else:
-                    assert isinstance(key, ast.JoinedStr), "a recorded name must be a string or an f-string"
-                    patterns.append("".join(
-                        re.escape(part.value) if isinstance(part, ast.Constant) else r"\w+" for part in key.values
-                    ))
+                    assert isinstance(key, ast.JoinedStr), (
+                        "a recorded name must be a string or an f-string"
+                    )
+                    patterns.append(
+                        "".join(
+                            re.escape(part.value) if isinstance(part, ast.Constant) else r"\w+"
+                            for part in key.values
+                        )
+                    )
     return patterns
 
 

@@ -15,8 +15,15 @@ def numbers(tmp_path):
 
 
 def test_a_number_is_shown_in_the_format_it_was_recorded_with(numbers):
-    numbers.record(sigma_b_mean=(0.25917, ".3f"), share=(0.131, ".0%"), n_draws=4000, county="Itasca")
-    assert (numbers.sigma_b_mean, numbers.share, numbers.n_draws, numbers.county) == ("0.259", "13%", "4000", "Itasca")
+    numbers.record(
+        sigma_b_mean=(0.25917, ".3f"), share=(0.131, ".0%"), n_draws=4000, county="Itasca"
+    )
+    assert (numbers.sigma_b_mean, numbers.share, numbers.n_draws, numbers.county) == (
+        "0.259",
+        "13%",
+        "4000",
+        "Itasca",
+    )
 
 
 def test_numpy_numbers_are_recorded_as_plain_json(numbers, tmp_path):
@@ -30,8 +37,14 @@ def test_every_record_writes_the_values_and_the_shown_text(numbers, tmp_path):
     numbers.record(a=(1 / 3, ".2f"))
     numbers.record(b=7)
     assert read_numbers("03_where_nuts_fails", folder=tmp_path) == {"a": 1 / 3, "b": 7}
-    assert read_numbers("03_where_nuts_fails", shown=True, folder=tmp_path) == {"a": "0.33", "b": "7"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["03_where_nuts_fails.json", "03_where_nuts_fails.shown.json"]
+    assert read_numbers("03_where_nuts_fails", shown=True, folder=tmp_path) == {
+        "a": "0.33",
+        "b": "7",
+    }
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "03_where_nuts_fails.json",
+        "03_where_nuts_fails.shown.json",
+    ]
 
 
 def test_recording_a_name_again_replaces_it(numbers):
@@ -63,7 +76,10 @@ def test_other_types_are_refused(numbers):
 
 def test_a_name_not_yet_recorded_says_where_to_record_it(numbers):
     numbers.record(a=1)
-    with pytest.raises(AttributeError, match=r"no number named 'b' .*recorded so far: a\); record it in a cell above"):
+    with pytest.raises(
+        AttributeError,
+        match=r"no number named 'b' .*recorded so far: a\); record it in a cell above",
+    ):
         numbers.b  # noqa: B018
 
 
@@ -72,7 +88,9 @@ def test_a_chapter_is_a_file_stem():
         ChapterNumbers("chapters/03_where_nuts_fails")
 
 
-def test_the_folder_is_the_repository_build_folder_or_the_environment_variable(tmp_path, monkeypatch):
+def test_the_folder_is_the_repository_build_folder_or_the_environment_variable(
+    tmp_path, monkeypatch
+):
     monkeypatch.delenv(NUMBERS_DIR_ENV_VAR, raising=False)
     (tmp_path / "_config.yml").write_text("title: x\n")
     (tmp_path / "radon_utils").mkdir()
@@ -103,4 +121,7 @@ def test_a_failed_write_leaves_the_previous_file(numbers, tmp_path, monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         numbers.record(a=2)
     assert (tmp_path / "03_where_nuts_fails.json").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["03_where_nuts_fails.json", "03_where_nuts_fails.shown.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "03_where_nuts_fails.json",
+        "03_where_nuts_fails.shown.json",
+    ]

@@ -42,13 +42,23 @@ def test_the_package_offers_the_names_the_prose_uses_without_importing_pymc_up_f
     from radon_utils.sampling import sample as sample_home
 
     assert (Prior, build_model, exact_posterior, load_radon, sample) == (
-        prior_home, build_home, exact_home, load_radon_home, sample_home
+        prior_home,
+        build_home,
+        exact_home,
+        load_radon_home,
+        sample_home,
     )
     assert set(radon_utils.__all__) <= set(dir(radon_utils))
     with pytest.raises(AttributeError, match="the package offers"):
         radon_utils.no_such_helper  # noqa: B018
     light = subprocess.run(
-        [sys.executable, "-c", "import sys, radon_utils, radon_utils.quiet; print('pymc' in sys.modules)"],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, radon_utils, radon_utils.quiet; print('pymc' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert light.stdout.strip() == "False"

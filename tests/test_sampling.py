@@ -9,9 +9,9 @@ import pytest
 
 from radon_utils.diagnostics import count_divergences, divergent_steps
 from radon_utils.exact import exact_posterior
-from radon_utils.sweep import COLUMNS, SLOPE_PROBS, fit_row
 from radon_utils.models import build_model
 from radon_utils.sampling import IncompleteFitError, sample, show_progress
+from radon_utils.sweep import COLUMNS, SLOPE_PROBS, fit_row
 
 #: What nutpie stores for the non-centered model: the variables the sampler moves.
 FREE = ["mu_a", "sigma_a", "mu_b", "sigma_b", "eps", "z_a", "z_b"]
@@ -65,13 +65,27 @@ def test_pymcs_own_nuts_is_available_with_the_same_output(model):
 def test_fit_row_reports_every_sweep_column(short_run, radon):
     exact_slopes = exact_posterior(radon).county_effects("b", probs=SLOPE_PROBS)
     row = fit_row(short_run, short_run.posterior["county"].values[0], exact_slopes)
-    assert set(row) == set(COLUMNS) - {"seed", "parameterization", "target_accept", "sampling_seconds"}
+    assert set(row) == set(COLUMNS) - {
+        "seed",
+        "parameterization",
+        "target_accept",
+        "sampling_seconds",
+    }
     assert 0 < row["sigma_b_min"] <= row["sigma_b_median"] <= row["sigma_b_max"]
 
 
 def test_store_divergences_keeps_where_each_failing_step_began_and_ended(radon):
-    centered = build_model(radon, "centered")  # seed 3 gives a short centered run with one divergence
-    settings = {"seed": 3, "draws": 200, "tune": 200, "chains": 2, "progressbar": False, "cache": False}
+    centered = build_model(
+        radon, "centered"
+    )  # seed 3 gives a short centered run with one divergence
+    settings = {
+        "seed": 3,
+        "draws": 200,
+        "tune": 200,
+        "chains": 2,
+        "progressbar": False,
+        "cache": False,
+    }
     plain = sample(centered, **settings)
     stored = sample(centered, **settings, store_divergences=True)
     assert plain.posterior["sigma_b"].equals(stored.posterior["sigma_b"]), "the draws changed"
@@ -125,7 +139,9 @@ def test_progress_bars_show_for_a_person_and_hide_in_builds(monkeypatch):
     assert not show_progress()
 
 
-def test_a_stored_fit_is_read_back_as_the_very_same_fit_without_sampling(model, short_run, tmp_path, monkeypatch):
+def test_a_stored_fit_is_read_back_as_the_very_same_fit_without_sampling(
+    model, short_run, tmp_path, monkeypatch
+):
     monkeypatch.setenv("RADON_FIT_CACHE", str(tmp_path))
     first = sample(model, seed=11, draws=60, tune=100, chains=2, progressbar=False)
 
@@ -172,7 +188,9 @@ def fake_nutpie(monkeypatch, run: FakeRun) -> list[dict]:
 
 def as_nutpie_returns(fit: az.InferenceData) -> az.InferenceData:
     """``fit`` as nutpie hands it over: the free variables only, the deterministics not yet added."""
-    return az.InferenceData(posterior=fit.posterior[FREE].copy(deep=True), sample_stats=fit.sample_stats.copy())
+    return az.InferenceData(
+        posterior=fit.posterior[FREE].copy(deep=True), sample_stats=fit.sample_stats.copy()
+    )
 
 
 @pytest.fixture
@@ -220,7 +238,9 @@ def test_ctrl_c_while_nutpie_samples_reaches_the_caller_and_stores_nothing(store
     Run in a fresh interpreter, as a user's session would be, with Python's own Ctrl-C handler: a
     `make test` started in the background (`make test &`) passes SIGINT down ignored, and the
     simulated presses then never arrived (the cause of this test's timeouts in such runs)."""
-    result = subprocess.run([sys.executable, "-c", CTRL_C_SCRIPT], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", CTRL_C_SCRIPT], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert stored_files(store) == []
 
@@ -234,7 +254,9 @@ def test_an_interrupt_stops_the_chains_and_drops_their_draws(model, short_run, s
 
 
 @pytest.mark.parametrize("damage", ["NaN draws", "fewer draws"])
-def test_a_partial_trace_is_neither_stored_nor_returned(model, short_run, store, monkeypatch, damage):
+def test_a_partial_trace_is_neither_stored_nor_returned(
+    model, short_run, store, monkeypatch, damage
+):
     partial = as_nutpie_returns(short_run)
     if damage == "NaN draws":  # nutpie pads a chain stopped early with NaN
         for name in FREE:
@@ -251,7 +273,9 @@ def test_a_partial_trace_is_neither_stored_nor_returned(model, short_run, store,
     assert len(calls) == 1 and len(stored_files(store)) == 1
 
 
-def test_pymcs_short_trace_after_ctrl_c_reaches_the_caller_as_an_interrupt(model, short_run, store, monkeypatch):
+def test_pymcs_short_trace_after_ctrl_c_reaches_the_caller_as_an_interrupt(
+    model, short_run, store, monkeypatch
+):
     """PyMC, too, catches Ctrl-C and returns the draws so far."""
     monkeypatch.setattr("pymc.sample", lambda **kwargs: short_run.isel(draw=slice(0, 10)))
     with pytest.raises(KeyboardInterrupt, match="after 10 of 60 draws"):

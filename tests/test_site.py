@@ -84,7 +84,9 @@ def test_every_page_opens_whole_in_a_browser(server, page, name):
         "main img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
     )
     assert not broken, f"{name}: images that did not load: {broken}"
-    missing_alt = page.eval_on_selector_all("main img", "imgs => imgs.filter(i => !i.alt).map(i => i.src)")
+    missing_alt = page.eval_on_selector_all(
+        "main img", "imgs => imgs.filter(i => !i.alt).map(i => i.src)"
+    )
     assert not missing_alt, f"{name}: images without alt text: {missing_alt}"
 
     text = page.locator("main").inner_text()
@@ -111,4 +113,6 @@ def test_every_chapter_has_a_binder_launch_button(server, page, name):
     launch = page.locator(".dropdown-launch-buttons a[href*='mybinder.org']")
     assert launch.count() >= 1, f"{name}: no Binder launch button"
     assert f"urlpath=lab/tree/{name}.ipynb" in launch.first.get_attribute("href")
-    assert page.locator(".btn-download-source-button").count() >= 1, f"{name}: no notebook download button"
+    assert page.locator(".btn-download-source-button").count() >= 1, (
+        f"{name}: no notebook download button"
+    )

@@ -41,15 +41,38 @@ def test_the_raw_file_holds_12777_homes_and_329_are_dropped_for_their_floor():
 
 
 def test_the_survey_has_eight_state_groups_nine_states_and_468_areas(survey):
-    assert sorted(survey["state_group"].unique()) == ["AZ", "IN", "MA", "MN", "MO", "ND", "PA", "R5"]
-    assert sorted(survey["state"].unique()) == ["AZ", "IN", "MA", "MI", "MN", "MO", "ND", "PA", "WI"]
+    assert sorted(survey["state_group"].unique()) == [
+        "AZ",
+        "IN",
+        "MA",
+        "MN",
+        "MO",
+        "ND",
+        "PA",
+        "R5",
+    ]
+    assert sorted(survey["state"].unique()) == [
+        "AZ",
+        "IN",
+        "MA",
+        "MI",
+        "MN",
+        "MO",
+        "ND",
+        "PA",
+        "WI",
+    ]
     assert survey["state_county"].nunique() == 468
     region5 = survey[survey["state_group"] == "R5"]
     assert sorted(region5["state"].unique()) == ["MI", "MN", "WI"]
     assert region5["state_county"].nunique() == 29
     assert len(region5) == 925
     assert region5.groupby("state").size().to_dict() == {"MI": 203, "MN": 268, "WI": 454}
-    assert region5.groupby("state")["state_county"].nunique().to_dict() == {"MI": 7, "MN": 11, "WI": 11}
+    assert region5.groupby("state")["state_county"].nunique().to_dict() == {
+        "MI": 7,
+        "MN": 11,
+        "WI": 11,
+    }
     assert survey.loc[survey["state_group"] != "R5", "state_county"].nunique() == 439
 
 
@@ -91,7 +114,13 @@ def test_uranium_is_missing_only_where_the_county_reading_is(survey):
     assert np.isfinite(survey["log_uranium"].dropna()).all()
     missing = survey[survey["log_uranium"].isna()]
     assert len(missing) == 365
-    assert missing.groupby("state").size().to_dict() == {"AZ": 2, "MA": 163, "MI": 5, "MN": 6, "WI": 189}
+    assert missing.groupby("state").size().to_dict() == {
+        "AZ": 2,
+        "MA": 163,
+        "MI": 5,
+        "MN": 6,
+        "WI": 189,
+    }
     assert set(missing.loc[missing["state"] == "AZ", "county"]) == {"LA PAZ"}
     assert (missing["state_group"] != "MN").all()
     region5 = missing[missing["state_group"] == "R5"]
@@ -151,7 +180,10 @@ def _raw_copy_with(tmp_path, field: int, value: str):
 
 def test_a_non_numeric_activity_names_the_file_column_and_row(tmp_path):
     _raw_copy_with(tmp_path, 18, "   abc")
-    with pytest.raises(RadonDataError, match=r"srrs2\.dat, line 2: column 'activity' holds 'abc', not a finite number"):
+    with pytest.raises(
+        RadonDataError,
+        match=r"srrs2\.dat, line 2: column 'activity' holds 'abc', not a finite number",
+    ):
         load_survey(tmp_path)
 
 
@@ -173,7 +205,9 @@ def test_a_survey_file_cut_at_a_line_boundary_is_refused(tmp_path):
     lines = (RAW / "srrs2.dat").read_text().splitlines(keepends=True)
     (tmp_path / "srrs2.dat").write_text("".join(lines[:5400]))
     (tmp_path / "cty.dat").write_bytes((RAW / "cty.dat").read_bytes())
-    with pytest.raises(RadonDataError, match=r"srrs2\.dat is not the committed survey file: its sha256 is"):
+    with pytest.raises(
+        RadonDataError, match=r"srrs2\.dat is not the committed survey file: its sha256 is"
+    ):
         load_survey(tmp_path)
 
 

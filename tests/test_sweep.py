@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 
 import radon_utils.sweep as sweep
-from radon_utils.sweep import COLUMNS, DEFAULT_SEEDS, TARGET_ACCEPTS, TIMING_COLUMNS, load_sweep, main, run_sweep
+from radon_utils.sweep import (
+    COLUMNS,
+    DEFAULT_SEEDS,
+    TARGET_ACCEPTS,
+    TIMING_COLUMNS,
+    load_sweep,
+    main,
+    run_sweep,
+)
 
 SWEEP = Path(__file__).resolve().parents[1] / "data" / "seed_sweep.csv"
 
@@ -20,7 +28,9 @@ def committed() -> pd.DataFrame:
 def test_the_sweep_file_covers_both_parameterizations_for_every_seed_and_target_accept(committed):
     assert list(committed.columns) == COLUMNS
     assert len(DEFAULT_SEEDS) >= 20
-    for (parameterization, target_accept), rows in committed.groupby(["parameterization", "target_accept"]):
+    for (parameterization, target_accept), rows in committed.groupby(
+        ["parameterization", "target_accept"]
+    ):
         assert sorted(rows["seed"]) == list(DEFAULT_SEEDS), (parameterization, target_accept)
     assert sorted(committed["target_accept"].unique()) == list(TARGET_ACCEPTS)
     assert sorted(committed["parameterization"].unique()) == ["centered", "noncentered"]
@@ -70,8 +80,14 @@ def fake_fits(monkeypatch, stop_at: int | None = None, summary: dict = SUMMARY) 
 
     monkeypatch.setattr(sweep, "sample", fit)
     monkeypatch.setattr(sweep, "compile_nutpie", lambda model: None)
-    monkeypatch.setattr(sweep, "exact_posterior", lambda data: SimpleNamespace(county_effects=lambda *a, **k: None))
-    monkeypatch.setattr(sweep, "fit_row", lambda seed, county, exact: {k: v for k, v in summary.items() if k != "sampling_seconds"})
+    monkeypatch.setattr(
+        sweep, "exact_posterior", lambda data: SimpleNamespace(county_effects=lambda *a, **k: None)
+    )
+    monkeypatch.setattr(
+        sweep,
+        "fit_row",
+        lambda seed, county, exact: {k: v for k, v in summary.items() if k != "sampling_seconds"},
+    )
     return seeds
 
 
@@ -87,7 +103,9 @@ def test_a_sweep_interrupted_by_ctrl_c_leaves_the_file_byte_for_byte(out, monkey
 
 def test_a_fit_without_finite_numbers_stops_the_sweep_before_it_writes(out, monkeypatch):
     fake_fits(monkeypatch, summary=SUMMARY | {"ess_sigma_b": float("nan")})
-    with pytest.raises(ValueError, match=r"seed 1 \(centered, target_accept 0.8\) gave no finite ess_sigma_b"):
+    with pytest.raises(
+        ValueError, match=r"seed 1 \(centered, target_accept 0.8\) gave no finite ess_sigma_b"
+    ):
         main(["--first", "1", "--last", "2", "--out", str(out)])
     assert out.read_bytes() == SWEEP.read_bytes()
 
@@ -99,7 +117,10 @@ def test_a_completed_sweep_replaces_the_file_with_every_row(out, monkeypatch):
     assert seeds == [4, 4, 5, 5] * 2
     assert list(table.columns) == COLUMNS
     assert table[["seed", "parameterization", "target_accept"]].values.tolist() == [
-        [seed, name, ta] for ta in (0.8, 0.99) for seed in (4, 5) for name in ("centered", "noncentered")
+        [seed, name, ta]
+        for ta in (0.8, 0.99)
+        for seed in (4, 5)
+        for name in ("centered", "noncentered")
     ]
     assert table.notna().all().all()
 
