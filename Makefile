@@ -16,11 +16,12 @@ SPHINX_BUILD := $(BIN)/sphinx-build -j 2 -W -n -T --keep-going -b html -c $(CONF
 # What the site is made of: a change to any of these rebuilds it (Sphinx then rereads only the
 # pages that changed); with none, `make book` does nothing at all.
 BOOK_SOURCES := $(wildcard *.md chapters/*.ipynb radon_utils/*.py data/*.csv) _toc.yml $(CONF_DIR)/conf.py
-.PHONY: help setup book test data sweep sweep-seeds sweep-map sweep-national sweep-crossover sweep-forms clean linkcheck bench strip
+.PHONY: help setup book test lint data sweep sweep-seeds sweep-map sweep-national sweep-crossover sweep-forms clean linkcheck bench strip
 
 help:
 	@echo "make book   set up .venv, execute every chapter and build the HTML book"
-	@echo "make test   set up .venv and run every test (unit tests + every chapter under nbval)"
+	@echo "make test   set up .venv and run every test (ruff, unit tests, every chapter under nbval)"
+	@echo "make lint   ruff: lint and format check of the package, tests, benchmark and chapters"
 	@echo "make sweep  rerun the evidence behind every cross-seed claim (about 50 min): data/seed_sweep.csv"
 	@echo "           (both models, 20 seeds, 4 target_accept), data/map_sweep.csv, data/national_sweep.csv,"
 	@echo "           data/crossover_sweep.csv (centered against non-centered on simulated surveys) and"
@@ -57,9 +58,14 @@ $(HTML_STAMP): $(BOOK_SOURCES) $(STAMP)
 book: $(HTML_STAMP)
 	@echo "The book is ready: open file://$(CURDIR)/_build/html/index.html"
 
-# The browser check (tests/test_site.py) reads the built book, so the tests build it first.
-test: $(HTML_STAMP)
+# Lint and format first (seconds, where the build takes minutes); then the browser check
+# (tests/test_site.py) reads the built book, so the tests build it before pytest runs.
+test: lint $(HTML_STAMP)
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Chapters are kept without outputs (tests/test_notebooks.py); this undoes a save in JupyterLab.
 strip: $(STAMP)
