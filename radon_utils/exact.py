@@ -29,13 +29,20 @@ posterior mean or variance does not exist (e.g. ``sigma_b`` under its HalfCauchy
 home is on the first floor: the data say nothing about it, so its posterior is its prior), a
 posterior that is improper (``log_radon`` constant within every county and floor), mass at the
 grid's edge, or summaries that the grid's odd and even nodes do not agree on.
+
+Layout: the public constants and :class:`ExactPosteriorError` first; after them the file reads
+bottom-up, each public name after the private helpers it is built from (the likelihood's
+helpers, then :func:`log_marginal_likelihood`; the county effects' and the grid's helpers, then
+:class:`ExactPosterior` and :func:`exact_posterior`), except that the checks
+:func:`exact_posterior` runs come after it, at the end.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -45,49 +52,46 @@ from .data import MODEL_COLUMNS, validate_radon
 from .priors import Prior, resolve_priors
 
 __all__ = [
-    "DROPPED_MASS",
-    "EDGE_MASS",
-    "ExactPosterior",
-    "ExactPosteriorError",
-    "LOCATIONS",
-    "RESOLUTION",
     "SCALES",
-    "exact_posterior",
+    "LOCATIONS",
+    "TAIL_NATS",
+    "EDGE_MASS",
+    "RESOLUTION",
+    "DROPPED_MASS",
+    "ExactPosteriorError",
     "log_marginal_likelihood",
+    "ExactPosterior",
+    "exact_posterior",
 ]
 
 #: The scale parameters, in the order of the grid's axes.
 SCALES = ("sigma_a", "sigma_b", "eps")
 #: The location parameters, integrated out analytically.
 LOCATIONS = ("mu_a", "mu_b")
-
 #: The grid's box ends where the log posterior density (in the grid coordinates) has
-#: fallen this many nats below its peak on every face: e^-25 ~ 1e-11.
+#: fallen this many nats below its peak on every face: e^-25 ~ 1e-11, so the tails the box cuts
+#: off are far below every accuracy quoted for the summaries (~1e-7).
 TAIL_NATS = 25.0
-#: Points per axis of the coarse grid used to choose the box.
-_COARSE_POINTS = 25
-#: No scale is looked for below e^-60 or above e^60 times the sd of the data.
-_LOG_RANGE_LIMIT = 60.0
-#: Largest share of a scale's mass allowed on the grid's first or last node.
+#: Largest share of a scale's mass allowed on the grid's first or last node. A box chosen by
+#: :data:`TAIL_NATS` leaves ~1e-11 there, so only a box that failed to hold the posterior exceeds
+#: 1e-6; and what it lets through moves no probability by more than 1e-6.
 EDGE_MASS = 1e-6
 #: Largest disagreement, in posterior sds, between the summaries of the grid's odd and of its
 #: even nodes (each a grid of twice the spacing) before the grid is called too coarse. The full
 #: grid converges much faster than its halves: on the radon data, subsets of it and synthetic
 #: data, its own error was below 1/25 of this disagreement (so below ~2e-3 sds here).
 RESOLUTION = 0.05
-#: Prior families with a tail so heavy (density ~ sigma^-2) that the data must tame it for the
-#: posterior's mean and variance to exist.
-_HEAVY_TAILED = ("HalfCauchy",)
 #: Largest share of the posterior mass that :meth:`ExactPosterior.county_effects` may leave out by
 #: skipping the grid's lightest nodes (it changes no probability by more than this).
 DROPPED_MASS = 1e-9
-#: Grid points x county groups handled at once (bounds the memory used).
+
+#: Prior families with a tail so heavy (density ~ sigma^-2) that the data must tame it for the
+#: posterior's mean and variance to exist.
+_HEAVY_TAILED = ("HalfCauchy",)
+#: Grid points x county groups handled at once: 2^20 float64 elements bound each temporary array
+#: to 8 MB whatever the grid's size, yet are thousands of grid points per step, so the loop's
+#: Python overhead is negligible.
 _CHUNK_ELEMENTS = 1 << 20
-#: Where each scale's grid coordinate turns from log to even spacing (``s``, this fraction of
-#: the Laplace spread at the mode) and back to log (``top``, the mode times e^(this * log-sd)).
-#: Tuned so that 48 nodes per axis give summaries good to ~1e-7 on the radon data.
-_LOW = 0.25
-_HIGH = 0.25
 
 
 class ExactPosteriorError(ValueError):
@@ -113,14 +117,14 @@ class _CountyStats:
     contrast: np.ndarray  # sum of n0 * Y1 - n1 * Y0 (floor contrast within counties)
     sum_sq: np.ndarray  # sum of y^2
     ss_a: np.ndarray  # sum of n * (squared deviations of y from the county mean)
-    ss_b: (
-        np.ndarray
-    )  # sum of n1 * (basement y^2 + squared deviations of first-floor y from their mean)
+    # sum of n1 * (basement y^2 + squared deviations of first-floor y from their mean):
+    ss_b: np.ndarray
     ss_ab: np.ndarray  # sum of n0 * n1 * (squared deviations of y from its county-and-floor mean)
 
 
 def _county_stats(data: pd.DataFrame) -> _CountyStats:
-    """Reduce the (validated) radon table to the grouped sufficient statistics the collapsed likelihood needs."""
+    """Reduce the (validated) radon table to the grouped sufficient statistics that the collapsed
+    likelihood needs."""
     _, county = np.unique(data["county_code"].to_numpy(), return_inverse=True)
     y = data["log_radon"].to_numpy(dtype=float)
     upstairs = data["floor"].to_numpy() == 1
@@ -179,6 +183,29 @@ class _Collapsed:
     mu_cov: np.ndarray
 
 
+class _CollapsedSums(NamedTuple):
+    """The twelve sums behind :func:`_collapse`, each named by the entry it builds and the product
+    of squared scales it multiplies (``e2 = eps^2``, ``sa2 = sigma_a^2``, ``sb2 = sigma_b^2``,
+    ``e4 = e2 e2``, ``ea = e2 sa2``, ``eb = e2 sb2``, ``sab = sa2 sb2``).
+
+    Per county group, they are the coefficients of the numerators' polynomials; summed over the
+    counties, each over its ``det(eps^2 I + D G)``, they are the same names at every grid node.
+    """
+
+    quad_e4: np.ndarray  # y'V^-1 y (times eps^2): its e4 term
+    quad_ea: np.ndarray  # ... its ea term
+    quad_eb: np.ndarray  # ... its eb term
+    quad_sab: np.ndarray  # ... its sab term
+    a11_e2: np.ndarray  # (W'V^-1 W)_11: its e2 term
+    a11_sb2: np.ndarray  # ... its sb2 term
+    a12_e2: np.ndarray  # (W'V^-1 W)_12, also the first part of (W'V^-1 W)_22: its e2 term
+    a22_sa2: np.ndarray  # the rest of (W'V^-1 W)_22: its sa2 term
+    b0_e2: np.ndarray  # (W'V^-1 y)_1: its e2 term
+    b0_sb2: np.ndarray  # ... its sb2 term
+    b1_e2: np.ndarray  # (W'V^-1 y)_2: its e2 term
+    b1_sa2: np.ndarray  # ... its sa2 term
+
+
 def _collapse(
     stats: _CountyStats,
     sigma_a: np.ndarray | float,
@@ -201,20 +228,20 @@ def _collapse(
     # Each county contributes ratios (polynomial in the scales) / det(eps^2 I + D G); the
     # polynomials' coefficients, summed over the counties of a group, are these columns.
     coef = np.column_stack(
-        [
-            stats.sum_sq,
-            stats.ss_a,
-            stats.ss_b,
-            stats.ss_ab,  # y'V^-1 y (times eps^2): e4, ea, eb, sab
-            cnt * n,
-            cnt * n01,  # (W'V^-1 W)_11: e2, sb2
-            cnt * n1,  # (W'V^-1 W)_12 and first part of _22: e2
-            cnt * n01,  # rest of (W'V^-1 W)_22: sa2
-            stats.sum_y,
-            n1 * stats.sum_y0,  # (W'V^-1 y)_1: e2, sb2
-            stats.sum_y1,
-            stats.contrast,  # (W'V^-1 y)_2: e2, sa2
-        ]
+        _CollapsedSums(
+            quad_e4=stats.sum_sq,
+            quad_ea=stats.ss_a,
+            quad_eb=stats.ss_b,
+            quad_sab=stats.ss_ab,
+            a11_e2=cnt * n,
+            a11_sb2=cnt * n01,
+            a12_e2=cnt * n1,
+            a22_sa2=cnt * n01,
+            b0_e2=stats.sum_y,
+            b0_sb2=n1 * stats.sum_y0,
+            b1_e2=stats.sum_y1,
+            b1_sa2=stats.contrast,
+        )
     )
     size = e2.size
     sums = np.empty((size, coef.shape[1]))
@@ -226,14 +253,14 @@ def _collapse(
         sum_logdet[part] = np.log(det) @ cnt
         np.reciprocal(det, out=det)
         sums[part] = det @ coef
-    s = sums.T
+    s = _CollapsedSums(*sums.T)
     sum_logdet += (stats.n_obs - 2 * stats.n_counties) * np.log(e2)
-    quad = (s[0] * e4 + s[1] * ea + s[2] * eb + s[3] * sab) / e2
-    a11 = s[4] * e2 + s[5] * sb2
-    a12 = s[6] * e2
-    a22 = a12 + s[7] * sa2
-    b0 = s[8] * e2 + s[9] * sb2
-    b1 = s[10] * e2 + s[11] * sa2
+    quad = (s.quad_e4 * e4 + s.quad_ea * ea + s.quad_eb * eb + s.quad_sab * sab) / e2
+    a11 = s.a11_e2 * e2 + s.a11_sb2 * sb2
+    a12 = s.a12_e2 * e2
+    a22 = a12 + s.a22_sa2 * sa2
+    b0 = s.b0_e2 * e2 + s.b0_sb2 * sb2
+    b1 = s.b1_e2 * e2 + s.b1_sa2 * sa2
 
     # Gaussian integral over mu with prior precision P = diag(1/tau_a^2, 1/tau_b^2).
     h11 = a11 + 1.0 / tau_a**2
@@ -268,7 +295,8 @@ def log_marginal_likelihood(
     eps: float | np.ndarray,
     priors: Mapping[str, Prior] | None = None,
 ) -> float | np.ndarray:
-    """Return ``log p(log_radon | sigma_a, sigma_b, eps)``, county effects and ``mu_a, mu_b`` integrated out.
+    """Return ``log p(log_radon | sigma_a, sigma_b, eps)``, with the county effects and
+    ``mu_a, mu_b`` integrated out.
 
     Exact (closed form): the county intercepts and slopes and the means ``mu_a ~ N(0, tau_a)``,
     ``mu_b ~ N(0, tau_b)`` (their scales taken from ``priors``, the book's 100 by default) are
@@ -390,19 +418,23 @@ class _Coordinate:
         return math.log(self.s) + np.logaddexp(0.0, t) * (self.s / self.top) - np.logaddexp(0.0, -t)
 
 
+#: One grid coordinate per scale, in the order of :data:`SCALES`.
+_Coordinates = tuple[_Coordinate, _Coordinate, _Coordinate]
+
+
 def _log_posterior(
     stats: _CountyStats,
     priors: Mapping[str, Prior],
-    coords: tuple[_Coordinate, _Coordinate, _Coordinate],
+    coords: _Coordinates,
     t_axes: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, _Collapsed]:
     """Unnormalised log posterior density of the grid coordinates (Jacobians included), broadcast,
     and the collapsed likelihood it came from."""
-    sigmas = [c.sigma(t) for c, t in zip(coords, t_axes)]
+    sigmas = [c.sigma(t) for c, t in zip(coords, t_axes, strict=True)]
     tau_a, tau_b = _location_scales(priors)
     collapsed = _collapse(stats, *sigmas, tau_a, tau_b)
     out = collapsed.loglik
-    for name, c, t, sigma in zip(SCALES, coords, t_axes, sigmas):
+    for name, c, t, sigma in zip(SCALES, coords, t_axes, sigmas, strict=True):
         out = out + (priors[name].logpdf(sigma) + c.log_jacobian(t))
     return out, collapsed
 
@@ -411,112 +443,238 @@ def _mesh(axes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return axes[0][:, None, None], axes[1][None, :, None], axes[2][None, None, :]
 
 
+# --- Choosing the grid's box: the constants and steps of :func:`_choose_grid` ----------------
+
+#: Points per axis of the coarse grid used to choose the box: enough for each axis's profile to
+#: show where it falls :data:`TAIL_NATS` below the peak, at 25^3 evaluations a round.
+_COARSE_POINTS = 25
+#: No scale is looked for below e^-60 or above e^60 times the sd of the data: e^-60 ~ 1e-26 is far
+#: below any mass the grid needs (sigma_b's lowest node on the radon data is ~1e-12, ~e^-28), and
+#: both ends stay finite in floating point.
+_LOG_RANGE_LIMIT = 60.0
+#: The search for the mode starts every scale at this share of the data's sd: each scale accounts
+#: for part of the spread of ``log_radon``, so it lies below that sd, and half of it is of the
+#: right order for any scale the data inform.
+_MODE_START_SHARE = 0.5
+#: The mode is found to this many log units of sigma (0.1%) and nats: it only centres the first
+#: box, which is then widened and trimmed to :data:`TAIL_NATS`, so no more precision is needed.
+_MODE_XATOL = 1e-3
+_MODE_FATOL = 1e-4
+#: A cap on Nelder-Mead's iterations against a flat posterior; the radon data need about 60.
+_MODE_MAXITER = 4000
+#: Step, in log sigma, of the finite-difference Hessian at the mode: 1% of sigma is well inside a
+#: Laplace width, yet large enough that the log posterior's rounding (~1e-13 of ~1e3 nats) stays a
+#: negligible part of its second differences.
+_HESSIAN_STEP = 1e-2
+#: Laplace width, in log sigma, used when the Hessian gives no positive variance (a mode on a
+#: boundary, e.g. sigma_b -> 0): a factor e either way, a guess the widening then corrects.
+_FALLBACK_SD_LOG = 1.0
+#: Laplace widths are clipped to this range, in log sigma: a thinner first box would miss the
+#: shape of the peak on the coarse grid, a wider one (e^5 ~ 150 times per width) would spread its
+#: 25 points too thinly over the bulk; the widening and trimming correct the box either way.
+_SD_LOG_MIN = 1e-3
+_SD_LOG_MAX = 5.0
+#: Where each scale's coordinate (:class:`_Coordinate`) turns from log to even spacing: ``s`` is
+#: this share of the scale's Laplace sd at the mode (``mode * sd_log``, at most the mode), so the
+#: bulk is spaced evenly at that scale and the grid turns logarithmic only below it.
+_S_IN_SDS = 0.25
+#: Where it turns back to log spacing for a long upper tail: ``top`` is the mode times
+#: e^(this * sd_log). Two names, not one, although both are 0.25: they set different ends of the
+#: bulk, in different units (a share of the sd in sigma; log-sds above the mode), and each could
+#: move without the other; 0.25 is where 48 nodes per axis gave summaries good to ~1e-7 on the
+#: radon data.
+_TOP_IN_LOG_SDS = 0.25
+#: ``top`` is at least this multiple of ``s``, so that the even bulk between them never vanishes.
+#: With both shares above at 0.25 the floor never binds (``2 s`` is at most half the mode, ``top``
+#: at least the mode); it keeps ``top > s`` if they are changed.
+_TOP_OVER_S_MIN = 2
+#: The first box spans the mode +- this many Laplace widths: a Gaussian falls :data:`TAIL_NATS`
+#: (25 nats) at sqrt(2 * 25) ~ 7.1 sds, so a near-Gaussian posterior needs no widening.
+_FIRST_BOX_SDS = 8
+#: A face still above the threshold moves out by this share of the box's width per round: the
+#: box grows geometrically, so it reaches any extent within the search range in a few rounds.
+_WIDEN_SHARE = 0.5
+#: The low face moves by at most this, in the grid coordinate, per round: below ``s`` that
+#: coordinate is ``log(sigma / s)``, so this is a factor e^10 ~ 2e4 in sigma; uncapped, a step
+#: could leap to e^-60 and leave the 25 coarse points too sparse to see the bulk.
+_WIDEN_LOW_STEP_MAX = 10.0
+#: Widening rounds allowed: the geometric growth reaches the search range's ends in far fewer, so
+#: running out means a pathological posterior.
+_WIDEN_ROUNDS_MAX = 100
+
+
 def _choose_grid(
     stats: _CountyStats, priors: Mapping[str, Prior], y_sd: float
-) -> tuple[tuple[_Coordinate, _Coordinate, _Coordinate], np.ndarray, np.ndarray]:
+) -> tuple[_Coordinates, np.ndarray, np.ndarray]:
     """Return the coordinate of each scale and a box ``(lo, hi)`` in those coordinates such that
     the log posterior density on every face of the box lies :data:`TAIL_NATS` below its peak.
 
     Finds the posterior mode and Laplace widths in log coordinates, places each coordinate's
-    turning points ``s`` and ``top`` around that mode, starts from mode +- 8 Laplace widths,
-    widens any face of the box that is still too high, then trims each axis back to where
-    its profile (the maximum over the other two axes) reaches the threshold.
+    turning points ``s`` and ``top`` around that mode, starts from mode +- :data:`_FIRST_BOX_SDS`
+    Laplace widths, widens any face of the box that is still too high, then trims each axis back
+    to where its profile (the maximum over the other two axes) reaches the threshold.
     """
+    neg_log_posterior = _neg_log_posterior_of_logs(stats, priors)
+    mode = _find_mode(neg_log_posterior, y_sd)
+    sd_log = _laplace_sd_log(neg_log_posterior, mode)
+    sigma_mode = np.exp(mode)
+    coords = _coordinates(sigma_mode, sd_log)
+    t_min, t_max = _search_limits(coords, y_sd)
+    lo, hi = _first_box(coords, sigma_mode, sd_log, t_min, t_max)
+    axes, logpost, peak = _widen_box(stats, priors, coords, lo, hi, t_min, t_max)
+    lo, hi = _trim_box(axes, logpost, peak)
+    return coords, lo, hi
 
-    def neg_logpost_log(u: np.ndarray) -> float:
-        tau_a, tau_b = _location_scales(priors)
+
+def _neg_log_posterior_of_logs(
+    stats: _CountyStats, priors: Mapping[str, Prior]
+) -> Callable[[np.ndarray], float]:
+    """``u -> -log p(log sigma = u | y)`` for the three scales (``inf`` where not finite)."""
+    tau_a, tau_b = _location_scales(priors)
+
+    def neg_log_posterior(u: np.ndarray) -> float:
         sigmas = np.exp(u)
         out = _collapse(stats, *sigmas, tau_a, tau_b).loglik
-        value = float(out + sum(priors[n].logpdf(s) for n, s in zip(SCALES, sigmas)) + np.sum(u))
+        logprior = sum(priors[n].logpdf(s) for n, s in zip(SCALES, sigmas, strict=True))
+        value = float(out + logprior + np.sum(u))
         return -value if math.isfinite(value) else math.inf
 
-    start = np.full(3, math.log(0.5 * y_sd))
+    return neg_log_posterior
+
+
+def _find_mode(neg_log_posterior: Callable[[np.ndarray], float], y_sd: float) -> np.ndarray:
+    """The posterior mode of ``log sigma`` for the three scales, by Nelder-Mead."""
+    start = np.full(3, math.log(_MODE_START_SHARE * y_sd))
     fit = optimize.minimize(
-        neg_logpost_log,
+        neg_log_posterior,
         start,
         method="Nelder-Mead",
-        options={"xatol": 1e-3, "fatol": 1e-4, "maxiter": 4000},
+        options={"xatol": _MODE_XATOL, "fatol": _MODE_FATOL, "maxiter": _MODE_MAXITER},
     )
-    mode = fit.x
-    # Laplace widths from a finite-difference Hessian; fall back to 1 (in log units) if not usable.
-    step = 1e-2
+    return fit.x
+
+
+def _laplace_sd_log(
+    neg_log_posterior: Callable[[np.ndarray], float], mode: np.ndarray
+) -> np.ndarray:
+    """Laplace widths of ``log sigma`` at the mode, from a finite-difference Hessian (clipped)."""
+    step = _HESSIAN_STEP
     hess = np.zeros((3, 3))
     for i in range(3):
         for j in range(i, 3):
             di, dj = np.eye(3)[i] * step, np.eye(3)[j] * step
             hess[i, j] = hess[j, i] = (
-                neg_logpost_log(mode + di + dj)
-                - neg_logpost_log(mode + di - dj)
-                - neg_logpost_log(mode - di + dj)
-                + neg_logpost_log(mode - di - dj)
+                neg_log_posterior(mode + di + dj)
+                - neg_log_posterior(mode + di - dj)
+                - neg_log_posterior(mode - di + dj)
+                + neg_log_posterior(mode - di - dj)
             ) / (4 * step * step)
+    fallback = np.full(3, _FALLBACK_SD_LOG)
     try:
         var = np.diag(np.linalg.inv(hess))
-        sd_log = np.sqrt(var) if np.all(var > 0) else np.ones(3)
+        sd_log = np.sqrt(var) if np.all(var > 0) else fallback
     except np.linalg.LinAlgError:
-        sd_log = np.ones(3)
-    sd_log = np.clip(np.nan_to_num(sd_log, nan=1.0), 1e-3, 5.0)
+        sd_log = fallback
+    sd_log = np.nan_to_num(sd_log, nan=_FALLBACK_SD_LOG)
+    return np.clip(sd_log, _SD_LOG_MIN, _SD_LOG_MAX)
 
-    sigma_mode = np.exp(mode)
-    coords = tuple(
-        _Coordinate(
-            s=float(_LOW * m * min(1.0, s)),
-            top=float(max(m * math.exp(_HIGH * s), 2 * _LOW * m * min(1.0, s))),
-        )
-        for m, s in zip(sigma_mode, sd_log)
-    )
-    t_mode = np.array([c.t(m) for c, m in zip(coords, sigma_mode)])
+
+def _coordinates(sigma_mode: np.ndarray, sd_log: np.ndarray) -> _Coordinates:
+    """Each scale's grid coordinate, its turning points ``s`` and ``top`` placed around the mode."""
+    coords = []
+    for m, sd in zip(sigma_mode, sd_log, strict=True):
+        s = _S_IN_SDS * m * min(1.0, sd)
+        top = max(m * math.exp(_TOP_IN_LOG_SDS * sd), _TOP_OVER_S_MIN * s)
+        coords.append(_Coordinate(s=float(s), top=float(top)))
+    return tuple(coords)
+
+
+def _search_limits(coords: _Coordinates, y_sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """The grid coordinates of e^-60 and e^60 times the data's sd: no box reaches beyond them."""
+    low, high = y_sd * math.exp(-_LOG_RANGE_LIMIT), y_sd * math.exp(_LOG_RANGE_LIMIT)
+    t_min = np.array([float(c.t(low)) for c in coords])
+    t_max = np.array([float(c.t(high)) for c in coords])
+    return t_min, t_max
+
+
+def _first_box(
+    coords: _Coordinates,
+    sigma_mode: np.ndarray,
+    sd_log: np.ndarray,
+    t_min: np.ndarray,
+    t_max: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The box of mode +- :data:`_FIRST_BOX_SDS` Laplace widths, in grid coordinates."""
+    t_mode = np.array([c.t(m) for c, m in zip(coords, sigma_mode, strict=True)])
+    # A width of sd_log in log sigma is m * sd_log in sigma, and that over d sigma / d t in t.
     sd_t = np.array(
         [
             m * s / math.exp(float(c.log_jacobian(t)))
-            for c, m, s, t in zip(coords, sigma_mode, sd_log, t_mode)
+            for c, m, s, t in zip(coords, sigma_mode, sd_log, t_mode, strict=True)
         ]
     )
+    lo = np.maximum(t_mode - _FIRST_BOX_SDS * sd_t, t_min)
+    hi = np.minimum(t_mode + _FIRST_BOX_SDS * sd_t, t_max)
+    return lo, hi
 
-    # Never look below e^-60 or above e^60 times the data's sd.
-    t_min = np.array([float(c.t(y_sd * math.exp(-_LOG_RANGE_LIMIT))) for c in coords])
-    t_max = np.array([float(c.t(y_sd * math.exp(_LOG_RANGE_LIMIT))) for c in coords])
-    lo = np.maximum(t_mode - 8 * sd_t, t_min)
-    hi = np.minimum(t_mode + 8 * sd_t, t_max)
+
+def _widen_box(
+    stats: _CountyStats,
+    priors: Mapping[str, Prior],
+    coords: _Coordinates,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    t_min: np.ndarray,
+    t_max: np.ndarray,
+) -> tuple[list[np.ndarray], np.ndarray, float]:
+    """Widen faces still above the threshold; return the coarse axes, log posterior and peak."""
+    lo, hi = lo.copy(), hi.copy()
     peak = -math.inf
-    for _ in range(100):
+    for _ in range(_WIDEN_ROUNDS_MAX):
         axes = [np.linspace(lo[k], hi[k], _COARSE_POINTS) for k in range(3)]
         logpost, _ = _log_posterior(stats, priors, coords, _mesh(axes))
         peak = max(peak, float(np.max(logpost)))
         widened = stuck = False
         for k in range(3):
             faces = np.moveaxis(logpost, k, 0)
-            width = hi[k] - lo[k]
+            step = _WIDEN_SHARE * (hi[k] - lo[k])
             if np.max(faces[0]) > peak - TAIL_NATS:
                 stuck |= lo[k] <= t_min[k]
-                lo[k] = max(lo[k] - min(0.5 * width, 10.0), t_min[k])
+                lo[k] = max(lo[k] - min(step, _WIDEN_LOW_STEP_MAX), t_min[k])
                 widened = True
             if np.max(faces[-1]) > peak - TAIL_NATS:
                 stuck |= hi[k] >= t_max[k]
-                hi[k] = min(hi[k] + 0.5 * width, t_max[k])
+                hi[k] = min(hi[k] + step, t_max[k])
                 widened = True
         if stuck:
             raise ExactPosteriorError(
-                "the posterior of the scales does not fall off within e^-60 to e^60 times the data's sd; "
-                "it may be improper (or too heavy-tailed) under these priors; give the scales priors "
-                "with lighter tails (HalfNormal or Exponential)"
+                "the posterior of the scales does not fall off within e^-60 to e^60 times the "
+                "data's sd; it may be improper (or too heavy-tailed) under these priors; give the "
+                "scales priors with lighter tails (HalfNormal or Exponential)"
             )
         if not widened:
             break
     else:  # pragma: no cover - the widening is geometric, so this needs a pathological posterior
         raise ExactPosteriorError("could not find a box holding the posterior of the scales")
-
     if not math.isfinite(peak):
         raise ExactPosteriorError(
-            "the log posterior of the scales is not finite anywhere on the grid's box, so no grid can "
-            "hold it; check the data (log_radon) and the priors"
+            "the log posterior of the scales is not finite anywhere on the grid's box, so no grid "
+            "can hold it; check the data (log_radon) and the priors"
         )
+    return axes, logpost, peak
+
+
+def _trim_box(
+    axes: list[np.ndarray], logpost: np.ndarray, peak: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Trim each axis to one coarse node beyond where its profile is above the threshold."""
+    lo, hi = np.empty(3), np.empty(3)
     for k in range(3):
         profile = np.max(logpost, axis=tuple(i for i in range(3) if i != k))
         inside = np.flatnonzero(profile > peak - TAIL_NATS)
         lo[k] = axes[k][max(inside[0] - 1, 0)]
-        hi[k] = axes[k][min(inside[-1] + 1, _COARSE_POINTS - 1)]
-    return coords, lo, hi
+        hi[k] = axes[k][min(inside[-1] + 1, len(axes[k]) - 1)]
+    return lo, hi
 
 
 @dataclass(frozen=True)
@@ -547,7 +705,8 @@ class ExactPosterior:
     def _check_scale(self, name: str) -> int:
         if name not in SCALES:
             raise ValueError(
-                f"unknown scale {name!r}: the exact posterior's marginals are for {', '.join(SCALES)}"
+                f"unknown scale {name!r}: the exact posterior's marginals are for "
+                f"{', '.join(SCALES)}"
                 + (" (mu_a and mu_b are summarised by .mean and .sd)" if name in LOCATIONS else "")
             )
         return SCALES.index(name)
@@ -696,7 +855,7 @@ class ExactPosterior:
         mesh = _mesh(points)
         tau_a, tau_b = _location_scales(self.priors)
         log_joint = _collapse(self._stats, *mesh, tau_a, tau_b).loglik + sum(_mesh(cells))
-        for n, s in zip(SCALES, mesh):
+        for n, s in zip(SCALES, mesh, strict=True):
             log_joint = log_joint + self.priors[n].logpdf(s)
         others = tuple(i for i in range(3) if i != k)
         return special.logsumexp(log_joint, axis=others) - self.log_evidence
@@ -735,7 +894,9 @@ class ExactPosterior:
         if len(set(labels)) < len(labels):
             raise ValueError(f"probs must differ from each other, got {probs!r}")
         weights, means, variances = self._county_mixtures(effect)
-        rows = [_mixture_summary(weights, m, v, probs) for m, v in zip(means, variances)]
+        rows = [
+            _mixture_summary(weights, m, v, probs) for m, v in zip(means, variances, strict=True)
+        ]
         index = pd.Index(self._totals.names, name="county")
         return pd.DataFrame(rows, index=index, columns=["mean", "sd", *labels])
 
@@ -748,7 +909,7 @@ class ExactPosterior:
         kept = np.ones(flat.size, dtype=bool)
         kept[lightest[np.cumsum(flat[lightest]) <= DROPPED_MASS]] = False
         where = np.unravel_index(np.flatnonzero(kept), self.weights.shape)
-        sigmas = [self.axes[n][i] for n, i in zip(SCALES, where)]
+        sigmas = [self.axes[n][i] for n, i in zip(SCALES, where, strict=True)]
         tau_a, tau_b = _location_scales(self.priors)
         chunk = max(1, _CHUNK_ELEMENTS // len(self._totals.names))
         parts = [
@@ -763,16 +924,6 @@ class ExactPosterior:
             np.ascontiguousarray(np.concatenate([mean for mean, _ in parts]).T),
             np.ascontiguousarray(np.concatenate([var for _, var in parts]).T),
         )
-
-    @property
-    def sigma_b_grid(self) -> np.ndarray:
-        """The grid's nodes for sigma_b, for plots (see :meth:`density` for an even grid)."""
-        return self.axes["sigma_b"].copy()
-
-    @property
-    def sigma_b_density(self) -> np.ndarray:
-        """Marginal posterior density of sigma_b at :attr:`sigma_b_grid`, with respect to sigma_b."""
-        return self.density("sigma_b")[1]
 
     def summary(self) -> pd.DataFrame:
         """Posterior mean and sd of the five top-level parameters, one row each."""
@@ -861,7 +1012,7 @@ def exact_posterior(
     total = float(weights.sum())
     weights /= total
     log_evidence = top + math.log(total) + sum(math.log(t[1] - t[0]) for t in t_axes)
-    axes = {name: c.sigma(t) for name, c, t in zip(SCALES, coords, t_axes)}
+    axes = {name: c.sigma(t) for name, c, t in zip(SCALES, coords, t_axes, strict=True)}
 
     mean, sd = _moments(weights, axes, collapsed)
     _check_edges(weights, axes)
@@ -874,8 +1025,8 @@ def exact_posterior(
         mean=mean,
         sd=sd,
         log_evidence=log_evidence,
-        _coords=dict(zip(SCALES, coords)),
-        _t_axes=dict(zip(SCALES, t_axes)),
+        _coords=dict(zip(SCALES, coords, strict=True)),
+        _t_axes=dict(zip(SCALES, t_axes, strict=True)),
         _stats=stats,
         _totals=_county_totals(data),
     )
@@ -926,19 +1077,20 @@ def _check_moments_exist(
         if m == 0:  # only sigma_b can have no data at all: every county has a home
             why = (
                 "no home has floor = 1, so the data say nothing about how the floor effect varies "
-                f"between counties and the posterior of {name} is its {priors[name]} prior, whose mean "
-                "and variance do not exist"
+                f"between counties and the posterior of {name} is its {priors[name]} prior, "
+                "whose mean and variance do not exist"
             )
             wrong = "mean"
         else:
             why = (
-                f"the data hold only one {piece}{_which(name, data)}, so the posterior of {name} keeps a "
-                f"tail like its {priors[name]} prior's times 1/{name}, whose variance does not exist"
+                f"the data hold only one {piece}{_which(name, data)}, so the posterior of {name} "
+                f"keeps a tail like its {priors[name]} prior's times 1/{name}, whose variance "
+                "does not exist"
             )
             wrong = "sd"
         raise ExactPosteriorError(
-            f"{name} is not identified by these data: {why}. A grid would report a finite and wrong "
-            f"posterior {wrong}. Give {name} a prior with a finite mean and variance (e.g. "
+            f"{name} is not identified by these data: {why}. A grid would report a finite and "
+            f"wrong posterior {wrong}. Give {name} a prior with a finite mean and variance (e.g. "
             f"priors={{'{name}': Prior('HalfNormal', 1.0)}}), or use data with {enough}."
         )
 
@@ -952,9 +1104,9 @@ def _which(name: str, data: pd.DataFrame) -> str:
 
 
 def _check_proper(data: pd.DataFrame) -> None:
-    """Refuse data under which the posterior is improper: when ``log_radon`` does not vary within any
-    county and floor, yet some county and floor holds two homes, the model fits the data exactly as
-    eps -> 0, where the likelihood then grows without bound and cannot be normalised."""
+    """Refuse data under which the posterior is improper: when ``log_radon`` does not vary within
+    any county and floor, yet some county and floor holds two homes, the model fits the data
+    exactly as eps -> 0, where the likelihood then grows without bound and cannot be normalised."""
     cells = data.groupby(["county_code", "floor"])["log_radon"]
     if (cells.size() > 1).any() and float((cells.max() - cells.min()).max()) == 0.0:
         y = data["log_radon"].to_numpy()
@@ -964,9 +1116,9 @@ def _check_proper(data: pd.DataFrame) -> None:
             else "one value within every county and floor"
         )
         raise ExactPosteriorError(
-            f"log_radon takes {same}, so the model fits it exactly as eps -> 0: the likelihood grows "
-            "without bound there and the posterior is improper (it has no finite total mass). Use data "
-            "whose readings vary within some county and floor."
+            f"log_radon takes {same}, so the model fits it exactly as eps -> 0: the likelihood "
+            "grows without bound there and the posterior is improper (it has no finite total "
+            "mass). Use data whose readings vary within some county and floor."
         )
 
 
@@ -977,7 +1129,7 @@ def _moments(
     conditionals, the scales from their marginals on the grid."""
     mean: dict[str, float] = {}
     sd: dict[str, float] = {}
-    for name, m, v in zip(LOCATIONS, collapsed.mu_mean, collapsed.mu_var):
+    for name, m, v in zip(LOCATIONS, collapsed.mu_mean, collapsed.mu_var, strict=True):
         mean[name] = float(np.sum(weights * m))
         sd[name] = math.sqrt(max(float(np.sum(weights * (v + (m - mean[name]) ** 2))), 0.0))
     for k, name in enumerate(SCALES):
@@ -995,10 +1147,10 @@ def _check_edges(weights: np.ndarray, axes: dict[str, np.ndarray]) -> None:
         if edge > EDGE_MASS:
             where = "lowest" if marginal[0] >= marginal[-1] else "highest"
             raise ExactPosteriorError(
-                f"the exact posterior's grid holds {edge:.1e} of the mass of {name} on its {where} node "
-                f"({axes[name][0 if where == 'lowest' else -1]:.3g}), so mass lies beyond it and every "
-                f"summary would be cut short; the posterior may be improper or too heavy-tailed under "
-                f"these priors"
+                f"the exact posterior's grid holds {edge:.1e} of the mass of {name} on its {where} "
+                f"node ({axes[name][0 if where == 'lowest' else -1]:.3g}), so mass lies beyond it "
+                "and every summary would be cut short; the posterior may be improper or too "
+                "heavy-tailed under these priors"
             )
 
 
@@ -1011,7 +1163,8 @@ def _check_resolution(
 ) -> None:
     """Refuse a grid too coarse for the posterior: its even nodes and its odd nodes (two grids of
     twice the spacing) must give means and sds within :data:`RESOLUTION` posterior sds of each
-    other. The full grid converges much faster than its halves, so their difference bounds its error."""
+    other. The full grid converges much faster than its halves, so their difference bounds its
+    error."""
     halves = []
     for start in (0, 1):
         part = (slice(start, None, 2),) * 3
@@ -1030,8 +1183,9 @@ def _check_resolution(
         if moved > RESOLUTION:
             nodes = max(len(axis) for axis in axes.values())
             raise ExactPosteriorError(
-                f"the exact posterior's grid is too coarse for this posterior: its odd and even nodes give "
-                f"{name} means {mean0[name]:.6g} and {mean1[name]:.6g}, sds {sd0[name]:.4g} and "
-                f"{sd1[name]:.4g}: {moved:.1e} posterior sds apart (a long tail spreads the nodes thin). "
-                f"Pass a larger grid_size (e.g. {2 * nodes}), or give the scales lighter-tailed priors."
+                "the exact posterior's grid is too coarse for this posterior: its odd and even "
+                f"nodes give {name} means {mean0[name]:.6g} and {mean1[name]:.6g}, sds "
+                f"{sd0[name]:.4g} and {sd1[name]:.4g}: {moved:.1e} posterior sds apart (a long "
+                f"tail spreads the nodes thin). Pass a larger grid_size (e.g. {2 * nodes}), or "
+                "give the scales lighter-tailed priors."
             )
