@@ -10,23 +10,27 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "DATA_ENV_VAR",
-    "MODEL_COLUMNS",
     "REQUIRED_COLUMNS",
+    "MODEL_COLUMNS",
+    "NUMERIC_COLUMNS",
+    "RELATIVE_PATH",
+    "DATA_ENV_VAR",
     "RadonDataError",
     "find_file",
     "find_radon_csv",
-    "example_counties",
-    "funnel_county",
-    "load_radon",
     "validate_radon",
+    "load_radon",
+    "county_index",
     "write_csv",
+    "funnel_county",
+    "example_counties",
 ]
 
 #: Columns the book needs; ``data/radon.csv`` has a few more (see ``data/README.md``).
 REQUIRED_COLUMNS = ("county", "county_code", "floor", "log_radon", "log_uranium")
 #: Columns the radon model reads (``build_model`` checks only these).
 MODEL_COLUMNS = ("county", "county_code", "floor", "log_radon")
+#: Columns that must hold finite numbers, where a check requires them.
 NUMERIC_COLUMNS = ("county_code", "floor", "log_radon", "log_uranium")
 
 #: Where the table sits inside the repository.
@@ -65,7 +69,8 @@ def find_file(
         if (folder / relative).exists():
             return folder / relative
     raise RadonDataError(
-        f"could not find {relative} in {here} or any folder above it; run from inside the repository, or {hint}"
+        f"could not find {relative} in {here} or any folder above it; "
+        f"run from inside the repository, or {hint}"
     )
 
 
@@ -92,7 +97,8 @@ def validate_radon(
     required: tuple[str, ...] = REQUIRED_COLUMNS,
     hint: str = _REBUILD_HINT,
 ) -> pd.DataFrame:
-    """Check that ``data`` has the ``required`` columns with sane values; return it with a clean index.
+    """Check that ``data`` has the ``required`` columns with sane values; return it with a clean
+    index.
 
     Numbers must be finite (no NaN, ``inf`` or ``1e400``); a problem names its rows, counted from 0
     as in ``data.iloc``. Raises :class:`RadonDataError` naming ``source``, the problem and ``hint``,
@@ -100,7 +106,8 @@ def validate_radon(
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(
-            f"{source} must be a pandas DataFrame (like load_radon() returns), got {type(data).__name__}"
+            f"{source} must be a pandas DataFrame (like load_radon() returns), "
+            f"got {type(data).__name__}"
         )
     if len(data) == 0:
         raise RadonDataError(f"{source} has no rows; {hint}")
@@ -130,21 +137,13 @@ def validate_radon(
             {v.item() if hasattr(v, "item") else v for v in data["floor"].unique()} - {0, 1}
         )
         raise RadonDataError(
-            f"{source} has floor values {odd}; floor must be 0 (basement) or 1 (first floor); {hint}"
+            f"{source} has floor values {odd}; floor must be 0 (basement) or 1 (first floor); "
+            f"{hint}"
         )
     data["floor"] = data["floor"].astype(int)
     _check_whole_numbers(data, "county_code", source, hint)
     data["county_code"] = data["county_code"].astype(int)
-    pairs = data[["county", "county_code"]].drop_duplicates()
-    if pairs["county"].duplicated().any() or pairs["county_code"].duplicated().any():
-        clash = pairs[
-            pairs["county"].duplicated(keep=False) | pairs["county_code"].duplicated(keep=False)
-        ]
-        example = ", ".join(f"{c}={k}" for c, k in clash.head(4).itertuples(index=False))
-        raise RadonDataError(
-            f"{source}: county and county_code disagree (each county must have exactly one code "
-            f"and each code one county; e.g. {example}); {hint}"
-        )
+    _check_one_code_per_county(data, source, hint)
     return data
 
 
@@ -157,7 +156,8 @@ def load_radon(path: str | os.PathLike | None = None) -> pd.DataFrame:
     csv = find_radon_csv(path)
     if csv.is_dir():
         raise RadonDataError(
-            f"{csv} is a folder, not the radon table; pass the CSV file itself (e.g. {csv / RELATIVE_PATH.name})"
+            f"{csv} is a folder, not the radon table; pass the CSV file itself "
+            f"(e.g. {csv / RELATIVE_PATH.name})"
         )
     if not csv.is_file():
         raise RadonDataError(f"{csv} does not exist; {_REBUILD_HINT}")
@@ -187,33 +187,27 @@ def write_csv(table: pd.DataFrame, path: str | os.PathLike) -> None:
         raise
 
 
-def _rows(mask: pd.Series, shown: int = 5) -> str:
-    """The rows where ``mask`` holds, as text: ``row 7, ...`` or ``rows 3, 7, 12 and 4 more, ...``."""
-    rows = np.flatnonzero(mask.to_numpy())
-    listed = ", ".join(str(r) for r in rows[:shown])
-    more = f" and {len(rows) - shown} more" if len(rows) > shown else ""
-    return f"row{'s' if len(rows) > 1 else ''} {listed}{more}, counting from 0 below the header"
+def county_index(data: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    """Number the counties of ``data`` 0..K-1 in ``county_code`` order: the index the models use.
 
+    Returns ``(index, counties)``: ``index[i]`` is the number of the county of the home in row
+    ``i`` (by position), and ``counties[k]`` the name of county ``k``, so ``counties[index]`` is
+    ``data["county"]``. Only the counties present are numbered, so that a subset of counties gets
+    a compact index; on a whole table ``index`` is the ``county_code`` column itself.
 
-def _check_finite(data: pd.DataFrame, columns: list[str], source: str, hint: str) -> None:
-    """Refuse infinite values (``inf``, ``-inf``, ``Infinity``, ``1e400``), naming column and rows."""
-    for col in columns:
-        infinite = pd.Series(~np.isfinite(data[col].to_numpy(dtype=float)))
-        if infinite.any():
-            raise RadonDataError(
-                f"{source} has non-finite values (inf, -inf, or too large for a float) in column "
-                f"{col!r}: {_rows(infinite)}; {hint}"
-            )
-
-
-def _check_whole_numbers(data: pd.DataFrame, col: str, source: str, hint: str) -> None:
-    """Refuse fractional values in a column of codes, naming the rows."""
-    values = data[col].to_numpy(dtype=float)
-    fractional = pd.Series(values != np.round(values))
-    if fractional.any():
-        raise RadonDataError(
-            f"{source} has fractional values in column {col!r} ({_rows(fractional)}); {hint}"
-        )
+    ``county_code`` numbers the counties alphabetically (the areas ``"<state>:<county>"`` of the
+    whole survey's :func:`~radon_utils.survey.model_table` too), so this is
+    ``pd.factorize(data["county"], sort=True)`` on the book's tables. Raises
+    :class:`RadonDataError` if a column is missing or a county has two codes (or a code two
+    counties).
+    """
+    missing = [col for col in ("county", "county_code") if col not in data.columns]
+    if missing:
+        raise RadonDataError(f"the table lacks the column(s) {', '.join(missing)}")
+    _check_one_code_per_county(data, "the table", "pass a table like load_radon() returns")
+    codes, index = np.unique(data["county_code"].to_numpy(), return_inverse=True)
+    names = data.drop_duplicates("county_code").set_index("county_code")["county"]
+    return index, pd.Index(names.loc[codes].to_numpy())
 
 
 def funnel_county(data: pd.DataFrame) -> str:
@@ -246,6 +240,54 @@ def example_counties(
         chosen.append(candidates["homes"].idxmax())
     chosen.append(floors["first_floor"].idxmax())
     return {
-        county: f"{county.title()}: {floors.loc[county, 'homes']} homes, {floors.loc[county, 'first_floor']} first floor"
+        county: (
+            f"{county.title()}: {floors.loc[county, 'homes']} homes, "
+            f"{floors.loc[county, 'first_floor']} first floor"
+        )
         for county in dict.fromkeys(chosen)
     }
+
+
+def _rows(mask: pd.Series, shown: int = 5) -> str:
+    """The rows where ``mask`` holds, as text: ``row 7, ...`` or
+    ``rows 3, 7, 12 and 4 more, ...``."""
+    rows = np.flatnonzero(mask.to_numpy())
+    listed = ", ".join(str(r) for r in rows[:shown])
+    more = f" and {len(rows) - shown} more" if len(rows) > shown else ""
+    return f"row{'s' if len(rows) > 1 else ''} {listed}{more}, counting from 0 below the header"
+
+
+def _check_finite(data: pd.DataFrame, columns: list[str], source: str, hint: str) -> None:
+    """Refuse infinite values (``inf``, ``-inf``, ``Infinity``, ``1e400``), naming the column and
+    the rows."""
+    for col in columns:
+        infinite = pd.Series(~np.isfinite(data[col].to_numpy(dtype=float)))
+        if infinite.any():
+            raise RadonDataError(
+                f"{source} has non-finite values (inf, -inf, or too large for a float) in column "
+                f"{col!r}: {_rows(infinite)}; {hint}"
+            )
+
+
+def _check_whole_numbers(data: pd.DataFrame, col: str, source: str, hint: str) -> None:
+    """Refuse fractional values in a column of codes, naming the rows."""
+    values = data[col].to_numpy(dtype=float)
+    fractional = pd.Series(values != np.round(values))
+    if fractional.any():
+        raise RadonDataError(
+            f"{source} has fractional values in column {col!r} ({_rows(fractional)}); {hint}"
+        )
+
+
+def _check_one_code_per_county(data: pd.DataFrame, source: str, hint: str) -> None:
+    """Refuse a table where a county has two codes or a code two counties, naming a few."""
+    pairs = data[["county", "county_code"]].drop_duplicates()
+    if pairs["county"].duplicated().any() or pairs["county_code"].duplicated().any():
+        clash = pairs[
+            pairs["county"].duplicated(keep=False) | pairs["county_code"].duplicated(keep=False)
+        ]
+        example = ", ".join(f"{c}={k}" for c, k in clash.head(4).itertuples(index=False))
+        raise RadonDataError(
+            f"{source}: county and county_code disagree (each county must have exactly one code "
+            f"and each code one county; e.g. {example}); {hint}"
+        )

@@ -11,6 +11,10 @@ has the header's number of fields and ends with a newline, so a file cut mid-lin
 with its line named), every number it contributes must be finite, and its sha256 must be the
 one recorded in :data:`RAW_SHA256` (quoted in ``data/README.md``), which refuses a file cut at a
 line boundary too. ``data/radon.csv`` is replaced in one step, only once all of that passed.
+
+The reading, the checks and the derived columns (:func:`fips_code`, :func:`log_radon`,
+:func:`county_codes`) are public because :mod:`radon_utils.survey` derives the whole survey
+with them, so that its Minnesota rows match ``data/radon.csv``.
 """
 
 from __future__ import annotations
@@ -29,13 +33,16 @@ from .data import RadonDataError, validate_radon, write_csv
 __all__ = [
     "COLUMNS",
     "RADON_OFFSET",
-    "RAW_HINT",
     "RAW_SHA256",
+    "RAW_HINT",
     "derive_radon",
     "main",
-    "numeric_column",
     "read_raw",
+    "numeric_column",
     "verify_raw_file",
+    "fips_code",
+    "log_radon",
+    "county_codes",
 ]
 
 #: Columns written to ``data/radon.csv``, in this order.
@@ -63,7 +70,10 @@ RAW_SHA256 = {
 }
 
 #: How to get the committed raw files back.
-RAW_HINT = "restore the committed raw files with `git checkout -- data/raw` (data/README.md says where they come from)"
+RAW_HINT = (
+    "restore the committed raw files with `git checkout -- data/raw` "
+    "(data/README.md says where they come from)"
+)
 
 #: Raw columns each file must have for the Minnesota table.
 _HOME_COLUMNS = ("idnum", "state", "stfips", "cntyfips", "county", "floor", "activity")
@@ -82,7 +92,7 @@ def derive_radon(srrs_path: Path | str, cty_path: Path | str, state: str = "MN")
     counties = read_raw(cty_path, _COUNTY_COLUMNS)
     for col in ("stfips", "ctfips"):
         counties[col] = numeric_column(counties, col, cty_path, whole=True)
-    counties["fips"] = counties["stfips"] * 1000 + counties["ctfips"]
+    counties["fips"] = fips_code(counties["stfips"], counties["ctfips"])
     counties = counties[counties["fips"].isin(homes["fips"])].drop_duplicates(subset="fips")
     counties["uranium"] = numeric_column(counties, "Uppm", cty_path)
 
@@ -90,11 +100,10 @@ def derive_radon(srrs_path: Path | str, cty_path: Path | str, state: str = "MN")
         counties[["fips", "uranium"]], on="fips", how="left", validate="many_to_one"
     )
     table["radon"] = table["activity"]
-    table["log_radon"] = np.log(table["radon"] + RADON_OFFSET)
+    table["log_radon"] = log_radon(table["radon"])
     with np.errstate(divide="ignore"):  # a zero reading gives -inf, which the check below names
         table["log_uranium"] = np.log(table["uranium"])
-    names = sorted(table["county"].unique())
-    table["county_code"] = table["county"].map({name: code for code, name in enumerate(names)})
+    table["county_code"] = county_codes(table["county"])
     table = table[COLUMNS].reset_index(drop=True)
 
     _check_measured(table, f"the {state} table derived from {srrs_path} and {cty_path}")
@@ -136,7 +145,8 @@ def read_raw(path: Path, columns: tuple[str, ...] = (), hint: str = RAW_HINT) ->
     """Read a raw file as text columns stripped of padding, refusing a file that is missing, empty,
     lacks one of ``columns``, or has a line that is cut short or damaged (see :func:`_check_lines`).
 
-    The frame's index ``i`` is the file's line ``i + 2`` (line 1 is the header).
+    The frame's index ``i`` is the file's line ``i + 2`` (line 1 is the header). A blank field
+    is missing (NaN), e.g. the county name of a few Pennsylvania homes.
     """
     if path.is_dir():
         raise RadonDataError(f"{path} is a folder, not a raw survey file; {hint}")
@@ -187,6 +197,32 @@ def verify_raw_file(path: Path, expected: str, hint: str = RAW_HINT) -> None:
         )
 
 
+def fips_code(state_fips: pd.Series, county_fips: pd.Series) -> pd.Series:
+    """The five-digit FIPS code of a county, ``state * 1000 + county`` (27001 is Aitkin County,
+    Minnesota): the key that joins a home of ``srrs2.dat`` to its county's row of ``cty.dat``.
+
+    Takes whole numbers, as :func:`numeric_column` returns them with ``whole=True``.
+    """
+    return state_fips * 1000 + county_fips
+
+
+def log_radon(radon: pd.Series) -> pd.Series:
+    """The modelled outcome, ``log(radon + RADON_OFFSET)``: the offset keeps the few readings of
+    exactly 0 pCi/L finite (at ``log(0.1)``) instead of dropping those homes."""
+    return np.log(radon + RADON_OFFSET)
+
+
+def county_codes(names: pd.Series) -> pd.Series:
+    """Number the distinct ``names`` 0, 1, ... in sorted (alphabetical) order, one code per row.
+
+    This makes the ``county_code`` column: of the counties in ``data/radon.csv``, of the areas
+    (``"<state>:<county>"``) in the whole survey. :func:`radon_utils.data.county_index` reads
+    it back as the index the models use.
+    """
+    ordered = sorted(names.unique())
+    return names.map({name: code for code, name in enumerate(ordered)})
+
+
 def _homes_of_state(srrs_path: Path, state: str) -> pd.DataFrame:
     """The homes of ``state`` in ``srrs2.dat``, with their numbers checked and ``fips`` added."""
     homes = read_raw(srrs_path, _HOME_COLUMNS)
@@ -199,7 +235,7 @@ def _homes_of_state(srrs_path: Path, state: str) -> pd.DataFrame:
     for col in ("idnum", "stfips", "cntyfips", "floor"):
         in_state[col] = numeric_column(in_state, col, srrs_path, whole=True)
     in_state["activity"] = numeric_column(in_state, "activity", srrs_path)
-    in_state["fips"] = in_state["stfips"] * 1000 + in_state["cntyfips"]
+    in_state["fips"] = fips_code(in_state["stfips"], in_state["cntyfips"])
     return in_state
 
 
@@ -214,8 +250,8 @@ def _check_measured(table: pd.DataFrame, source: str) -> None:
                 f" and {len(homes) - 5} more" if len(homes) > 5 else ""
             )
             raise RadonDataError(
-                f"{source}: {len(homes)} home(s) have no finite {col} (idnum {shown}); their county may be "
-                f"missing from cty.dat or have Uppm 0; {RAW_HINT}"
+                f"{source}: {len(homes)} home(s) have no finite {col} (idnum {shown}); "
+                f"their county may be missing from cty.dat or have Uppm 0; {RAW_HINT}"
             )
 
 
@@ -228,16 +264,16 @@ def _check_lines(path: Path, hint: str) -> None:
         raise RadonDataError(f"{path} is not a text file ({error}); {hint}") from None
     if text and not text.endswith("\n"):
         raise RadonDataError(
-            f"{path}, line {text.count(chr(10)) + 1}: the last line does not end with a newline, so "
-            f"the file was cut short mid-line; {hint}"
+            f"{path}, line {text.count(chr(10)) + 1}: the last line does not end with a newline, "
+            f"so the file was cut short mid-line; {hint}"
         )
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     for row in reader:
         if len(row) != len(header):
             raise RadonDataError(
-                f"{path}, line {reader.line_num}: {len(row)} fields where the header has {len(header)} "
-                f"(the file may be cut short or damaged); {hint}"
+                f"{path}, line {reader.line_num}: {len(row)} fields where the header has "
+                f"{len(header)} (the file may be cut short or damaged); {hint}"
             )
 
 

@@ -9,13 +9,14 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from .data import MODEL_COLUMNS, validate_radon
+from .data import MODEL_COLUMNS, county_index, validate_radon
 from .priors import Prior, resolve_priors
 
-__all__ = ["EFFECTS", "PARAMETERIZATIONS", "PURE_PARAMETERIZATIONS", "build_model", "mixed_effect"]
+__all__ = ["PARAMETERIZATIONS", "PURE_PARAMETERIZATIONS", "EFFECTS", "build_model", "mixed_effect"]
 
 #: The ways of writing the same model: every county centered, none, or a choice per county and
-#: effect (``"mixed"``, with ``centered=``; :func:`radon_utils.centering.choose_centered` makes one).
+#: effect (``"mixed"``, with ``centered=``; :func:`radon_utils.centering.choose_centered` makes
+#: one).
 PARAMETERIZATIONS = ("centered", "noncentered", "mixed")
 #: The two that need no choice per county.
 PURE_PARAMETERIZATIONS = ("centered", "noncentered")
@@ -30,6 +31,9 @@ def build_model(
     centered: Mapping[str, object] | None = None,
 ) -> pm.Model:
     """Return the varying-intercept, varying-slope radon model as a PyMC model.
+
+    The ``county`` dimension holds the counties present in ``data``, numbered by
+    :func:`radon_utils.data.county_index` (in ``county_code`` order, 0..K-1 even for a subset).
 
     ``log_radon ~ Normal(a[county] + b[county] * floor, eps)`` with
     ``a ~ Normal(mu_a, sigma_a)`` and ``b ~ Normal(mu_b, sigma_b)`` by county.
@@ -46,7 +50,8 @@ def build_model(
     """
     if parameterization not in PARAMETERIZATIONS:
         raise ValueError(
-            f"unknown parameterization {parameterization!r}; use one of {', '.join(map(repr, PARAMETERIZATIONS))}"
+            f"unknown parameterization {parameterization!r}; "
+            f"use one of {', '.join(map(repr, PARAMETERIZATIONS))}"
         )
     if (centered is not None) != (parameterization == "mixed"):
         raise ValueError(
@@ -60,15 +65,13 @@ def build_model(
         hint="pass a table like load_radon() returns (see data/README.md for the columns)",
     )
     prior = resolve_priors(priors)
-    # Number the counties present 0..K-1 in code order, so a subset of counties works too.
-    codes, county_index = np.unique(data["county_code"].to_numpy(), return_inverse=True)
-    names = data.drop_duplicates("county_code").set_index("county_code")["county"]
-    counties = names.loc[codes].to_list()
+    home_county, names = county_index(data)
+    counties = names.to_list()
     coords = {"county": counties, "obs_id": data.index.to_list()}
 
     with pm.Model(coords=coords) as model:
         floor = pm.Data("floor", data["floor"].to_numpy(), dims="obs_id")
-        county = pm.Data("county_index", county_index, dims="obs_id")
+        county = pm.Data("county_index", home_county, dims="obs_id")
 
         mu_a = prior["mu_a"].to_pymc("mu_a")
         sigma_a = prior["sigma_a"].to_pymc("sigma_a")

@@ -9,6 +9,15 @@ from numbers import Real
 import numpy as np
 from scipy import stats
 
+__all__ = [
+    "LOCATION_FAMILIES",
+    "SCALE_FAMILIES",
+    "PARAMETERS",
+    "Prior",
+    "DEFAULT_PRIORS",
+    "resolve_priors",
+]
+
 #: Families a prior may have: the location priors take ``Normal``, the scales a half family.
 LOCATION_FAMILIES = ("Normal",)
 SCALE_FAMILIES = ("HalfCauchy", "HalfNormal", "Exponential")
@@ -102,7 +111,8 @@ def resolve_priors(priors: Mapping[str, Prior] | None = None) -> dict[str, Prior
         allowed = LOCATION_FAMILIES if PARAMETERS[name] == "location" else SCALE_FAMILIES
         if prior.family not in allowed:
             raise ValueError(
-                f"{name} is a {PARAMETERS[name]}; its prior must be one of {', '.join(allowed)}, got {prior.family}"
+                f"{name} is a {PARAMETERS[name]}; its prior must be one of "
+                f"{', '.join(allowed)}, got {prior.family}"
             )
         resolved[name] = prior
     return resolved

@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from radon_utils.data import RadonDataError, find_radon_csv, load_radon, validate_radon
+from radon_utils.data import (
+    RadonDataError,
+    county_index,
+    find_radon_csv,
+    load_radon,
+    validate_radon,
+)
 from radon_utils.derive import derive_radon
 from radon_utils.derive import main as derive_main
 
@@ -25,6 +31,39 @@ def test_county_codes_number_counties_alphabetically(radon):
     pairs = radon[["county", "county_code"]].drop_duplicates().sort_values("county_code")
     assert pairs["county_code"].tolist() == list(range(85))
     assert pairs["county"].tolist() == sorted(pairs["county"])
+
+
+def test_county_index_is_the_county_code_column_and_agrees_with_factorize(radon):
+    index, counties = county_index(radon)
+    np.testing.assert_array_equal(index, radon["county_code"].to_numpy())
+    codes, names = pd.factorize(radon["county"], sort=True)
+    np.testing.assert_array_equal(index, codes)
+    pd.testing.assert_index_equal(counties, names)
+    assert len(counties) == 85
+    assert counties[0] == "AITKIN"
+    assert (counties[index] == radon["county"].to_numpy()).all()
+
+
+def test_county_index_numbers_a_subset_of_counties_compactly(radon):
+    subset = radon[radon["county"].isin(["ST LOUIS", "AITKIN", "HENNEPIN"])]
+    index, counties = county_index(subset)
+    assert counties.tolist() == ["AITKIN", "HENNEPIN", "ST LOUIS"]
+    assert sorted(set(index.tolist())) == [0, 1, 2]
+    assert (counties[index] == subset["county"].to_numpy()).all()
+
+
+def test_county_index_follows_the_codes_not_the_names():
+    table = pd.DataFrame({"county": ["B", "A", "B", "Z"], "county_code": [5, 9, 5, 1]})
+    index, counties = county_index(table)
+    assert index.tolist() == [1, 2, 1, 0]
+    assert counties.tolist() == ["Z", "B", "A"]
+
+
+def test_county_index_refuses_a_county_with_two_codes(radon):
+    with pytest.raises(RadonDataError, match="county and county_code disagree"):
+        county_index(radon.assign(county_code=radon["county_code"].where(radon.index != 0, 42)))
+    with pytest.raises(RadonDataError, match=r"lacks the column\(s\) county_code"):
+        county_index(radon.drop(columns="county_code"))
 
 
 def test_log_radon_is_log_of_activity_plus_a_tenth():
@@ -47,7 +86,7 @@ def test_the_derivation_serves_any_state():
 
 
 def test_an_unknown_state_is_refused_with_the_known_ones():
-    with pytest.raises(ValueError, match="no homes for state 'XX'.*MN"):
+    with pytest.raises(ValueError, match=r"no homes for state 'XX'.*MN"):
         derive_radon(ROOT / "data/raw/srrs2.dat", ROOT / "data/raw/cty.dat", state="XX")
 
 
@@ -65,12 +104,12 @@ def test_the_table_is_found_from_an_explicit_path_the_environment_or_the_working
 def test_no_table_above_the_working_directory_says_how_to_fix_it(tmp_path, monkeypatch):
     monkeypatch.delenv("RADON_DATA", raising=False)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(RadonDataError, match="could not find data/radon.csv.*make data"):
+    with pytest.raises(RadonDataError, match=r"could not find data/radon\.csv.*make data"):
         load_radon()
 
 
 def test_a_missing_file_says_how_to_rebuild_it(tmp_path):
-    with pytest.raises(RadonDataError, match="does not exist.*make data"):
+    with pytest.raises(RadonDataError, match=r"does not exist.*make data"):
         load_radon(tmp_path / "nothing.csv")
 
 
@@ -155,7 +194,8 @@ def test_the_figures_in_the_data_readme_hold(radon):
 @pytest.mark.parametrize("value", ["inf", "-inf", "Infinity", "1e400"])
 @pytest.mark.parametrize("column", ["log_radon", "log_uranium", "floor", "county_code"])
 def test_non_finite_values_are_refused_with_their_rows(tmp_path, radon, column, value):
-    """They used to pass, and fail later inside nutpie or the exact posterior."""
+    """Refused on loading, because nutpie or the exact posterior would fail on them later, far
+    from the file."""
     broken = radon.astype({column: object})
     broken.loc[[4, 9], column] = value
     path = tmp_path / "radon.csv"
@@ -183,5 +223,5 @@ def test_a_folder_passed_as_the_table_is_called_a_folder(tmp_path):
 
 
 def test_data_that_is_not_a_table_is_a_type_error():
-    with pytest.raises(TypeError, match="must be a pandas DataFrame.*got list"):
+    with pytest.raises(TypeError, match=r"must be a pandas DataFrame.*got list"):
         validate_radon([1, 2, 3])

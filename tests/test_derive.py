@@ -1,14 +1,23 @@
-"""make data verifies the raw files before deriving, and replaces radon.csv only when it succeeded."""
+"""make data verifies the raw files before deriving, and replaces radon.csv only when it
+succeeded."""
 
 import hashlib
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from radon_utils.data import RadonDataError, write_csv
-from radon_utils.derive import RAW_SHA256, derive_radon
+from radon_utils.derive import (
+    RADON_OFFSET,
+    RAW_SHA256,
+    county_codes,
+    derive_radon,
+    fips_code,
+    log_radon,
+)
 from radon_utils.derive import main as derive_main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +51,8 @@ def raw_folder(tmp_path, srrs_text: str) -> Path:
 
 
 def refused_and_untouched(folder: Path, out: Path, message: str) -> None:
-    """make data on ``folder`` exits with ``message`` and leaves ``out`` byte for byte, with no leftovers."""
+    """make data on ``folder`` exits with ``message`` and leaves ``out`` byte for byte, with no
+    leftovers."""
     with pytest.raises(SystemExit, match=message) as stop:
         derive_main(["--raw", str(folder), "--out", str(out)])
     assert f"{out} was not changed" in str(stop.value)
@@ -58,8 +68,17 @@ def test_the_readme_quotes_the_sha256_the_code_checks_and_the_committed_files_ha
         assert hashlib.sha256((RAW / name).read_bytes()).hexdigest() == digest
 
 
+def test_the_derivations_shared_with_the_whole_survey():
+    assert fips_code(pd.Series([27, 42]), pd.Series([1, 3])).tolist() == [27001, 42003]
+    assert RADON_OFFSET == 0.1
+    np.testing.assert_allclose(log_radon(pd.Series([0.0, 2.2])), np.log([0.1, 2.3]))
+    names = pd.Series(["WRIGHT", "AITKIN", "WRIGHT", "BECKER"], index=[7, 8, 9, 10])
+    assert county_codes(names).to_dict() == {7: 2, 8: 0, 9: 2, 10: 1}
+
+
 def test_a_survey_cut_at_a_line_boundary_is_refused_and_radon_csv_is_kept(tmp_path, raw_lines, out):
-    """The issue's case: it used to write 319 homes in 26 counties and exit 0."""
+    """Every line of such a file is whole (it would give 319 homes in 26 counties), so only its
+    sha256 gives it away."""
     folder = raw_folder(tmp_path, "".join(raw_lines[: INSIDE_MINNESOTA - 1]))
     refused_and_untouched(
         folder, out, r"srrs2\.dat is not the committed survey file: its sha256 is [0-9a-f]{64}"
@@ -67,7 +86,8 @@ def test_a_survey_cut_at_a_line_boundary_is_refused_and_radon_csv_is_kept(tmp_pa
 
 
 def test_a_survey_cut_mid_line_names_the_file_and_line(tmp_path, raw_lines, out):
-    """It used to fail with 'cannot convert float NaN to integer' and no file or line."""
+    """The message names the file and line, where pandas alone would say 'cannot convert float
+    NaN to integer'."""
     cut = "".join(raw_lines[: INSIDE_MINNESOTA - 1]) + raw_lines[INSIDE_MINNESOTA - 1][:40]
     folder = raw_folder(tmp_path, cut)
     message = rf"srrs2\.dat, line {INSIDE_MINNESOTA}: the last line does not end with a newline"

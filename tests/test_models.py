@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from radon_utils.data import county_index
 from radon_utils.models import PURE_PARAMETERIZATIONS, build_model
 from radon_utils.priors import DEFAULT_PRIORS, Prior, resolve_priors
 
@@ -93,7 +94,7 @@ def test_bad_priors_are_refused_with_the_reason():
         Prior("HalfNormal", -1.0)
     with pytest.raises(ValueError, match="unknown prior family 'Gamma'"):
         Prior("Gamma", 1.0)
-    with pytest.raises(TypeError, match="radon_utils.Prior"):
+    with pytest.raises(TypeError, match=r"radon_utils\.Prior"):
         resolve_priors({"eps": 5.0})
 
 
@@ -118,6 +119,13 @@ def test_a_priors_numpy_density_matches_pymc(family):
     np.testing.assert_allclose(pm.logp(rv, x).eval(), prior.logpdf(x), rtol=1e-6)
 
 
+def test_the_county_dimension_is_county_index(models, radon):
+    index, counties = county_index(radon)
+    for model in models.values():
+        assert list(model.coords["county"]) == counties.tolist()
+        np.testing.assert_array_equal(model["county_index"].get_value(), index)
+
+
 def test_a_subset_of_counties_gets_its_own_compact_index(radon):
     subset = radon[radon["county"].isin(["HENNEPIN", "AITKIN", "ST LOUIS"])]
     model = build_model(subset)
@@ -130,7 +138,7 @@ def test_bad_data_for_build_model_says_what_table_to_pass(radon):
 
     with pytest.raises(
         RadonDataError,
-        match="the data passed to build_model lacks the column.*floor.*like load_radon",
+        match=r"the data passed to build_model lacks the column.*floor.*like load_radon",
     ):
         build_model(radon.drop(columns="floor"))
 
@@ -139,7 +147,8 @@ def test_bad_data_for_build_model_says_what_table_to_pass(radon):
     "priors", [[Prior("HalfNormal", 1.0)], "HalfNormal", ("sigma_b", Prior("HalfNormal", 1.0))]
 )
 def test_priors_that_are_not_a_mapping_are_a_type_error(radon, priors):
-    """A list or a string used to raise AttributeError: 'list' object has no attribute 'items'."""
+    """A list or a string is refused up front, with an example, instead of an AttributeError
+    from deep inside."""
     with pytest.raises(
         TypeError,
         match=r"priors must be a mapping from parameter name to Prior, e\.g\. \{'sigma_b'",

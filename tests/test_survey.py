@@ -1,4 +1,5 @@
-"""load_survey reads the whole EPA survey: every state group, areas keyed by state, drops documented."""
+"""load_survey reads the whole EPA survey: every state group, areas keyed by state, drops
+documented."""
 
 from pathlib import Path
 
@@ -6,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from radon_utils.data import RadonDataError, validate_radon
-from radon_utils.derive import _read_stripped
+from radon_utils.data import RadonDataError, county_index, validate_radon
+from radon_utils.derive import read_raw
 from radon_utils.survey import (
     COLUMNS,
     derive_survey,
@@ -97,8 +98,17 @@ def test_area_keys_are_unique_by_state_and_numbered_in_sorted_order(survey):
     assert survey.groupby("state_county")["state_group"].nunique().max() == 1
 
 
+def test_county_index_of_the_model_table_is_the_area_code(survey):
+    index, areas = county_index(model_table(survey))
+    np.testing.assert_array_equal(index, survey["county_code"].to_numpy())
+    codes, names = pd.factorize(survey["state_county"], sort=True)
+    np.testing.assert_array_equal(index, codes)
+    pd.testing.assert_index_equal(areas, names)
+    assert len(areas) == 468
+
+
 def test_blank_county_names_are_filled_from_the_same_fips_code(survey):
-    assert _read_stripped(RAW / "srrs2.dat")["county"].isna().sum() == 23
+    assert read_raw(RAW / "srrs2.dat")["county"].isna().sum() == 23
     assert survey["county"].notna().all()
     pennsylvania = survey[survey["state"] == "PA"]
     assert pennsylvania.groupby("fips")["county"].nunique().max() == 1
@@ -152,7 +162,7 @@ def test_the_raw_folder_is_found_from_an_explicit_path_the_environment_or_the_wo
 def test_no_raw_folder_above_the_working_directory_says_how_to_fix_it(tmp_path, monkeypatch):
     monkeypatch.delenv("RADON_RAW", raising=False)
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(RadonDataError, match="could not find data/raw/srrs2.dat.*RADON_RAW"):
+    with pytest.raises(RadonDataError, match=r"could not find data/raw/srrs2\.dat.*RADON_RAW"):
         load_survey()
 
 
@@ -220,7 +230,7 @@ def test_an_infinite_reading_is_refused_with_its_line(tmp_path, value):
 
 
 def test_the_exact_posterior_takes_the_whole_survey_with_its_uranium_gaps(survey):
-    """It used to refuse the table for the gaps in log_uranium, a column it never reads."""
+    """The gaps in log_uranium do not matter: the exact posterior never reads that column."""
     from radon_utils.exact import exact_posterior
 
     table = model_table(survey)
