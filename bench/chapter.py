@@ -15,6 +15,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+__all__ = ["main"]
+
 
 def main() -> None:
     path = Path(sys.argv[1])

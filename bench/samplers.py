@@ -24,15 +24,25 @@ from radon_utils.diagnostics import (
 )
 from radon_utils.models import PARAMETERIZATIONS, PURE_PARAMETERIZATIONS, build_model
 from radon_utils.quiet import filter_known_warnings
-from radon_utils.sampling import compile_nutpie, sample
+from radon_utils.sampling import DEFAULT_SAMPLER, SAMPLERS, compile_nutpie, sample
 from radon_utils.survey import load_survey, model_table
+
+__all__ = ["WHOLE_SURVEY", "RUNS", "time_nutpie", "time_pymc", "main"]
 
 #: The suffix of the whole-survey rows.
 WHOLE_SURVEY = ", whole survey"
+#: What can be measured: (model, sampler) pairs, the model named as in the results table. Every
+#: sampler on the two pure forms; the book's own (nutpie) on the mixed form and the whole survey.
+RUNS = (
+    [(p, sampler) for p in PURE_PARAMETERIZATIONS for sampler in SAMPLERS]
+    + [("mixed", DEFAULT_SAMPLER)]
+    + [(p + WHOLE_SURVEY, DEFAULT_SAMPLER) for p in PARAMETERIZATIONS]
+)
 
 
 def time_nutpie(model: pm.Model, seed: int) -> dict[str, float]:
-    """Compile and sample ``model`` with the book's ``sample`` (nutpie); seconds for each part, and the fit."""
+    """Compile and sample ``model`` with the book's ``sample`` (nutpie); seconds for each part,
+    and the fit."""
     start = time.perf_counter()
     compile_nutpie(model)
     compiled_at = time.perf_counter()
@@ -47,7 +57,8 @@ def time_nutpie(model: pm.Model, seed: int) -> dict[str, float]:
 
 
 def time_pymc(model: pm.Model, seed: int) -> dict[str, float]:
-    """Sample ``model`` with PyMC's NUTS through ``sample``; its own sampling time, the rest counted as compile."""
+    """Sample ``model`` with PyMC's NUTS through ``sample``; its own sampling time, the rest
+    counted as compile."""
     start = time.perf_counter()
     idata = sample(model, seed=seed, sampler="pymc", cache=False, progressbar=False)
     end = time.perf_counter()
@@ -58,14 +69,6 @@ def time_pymc(model: pm.Model, seed: int) -> dict[str, float]:
         "total_s": end - start,
         "idata": idata,
     }
-
-
-#: What can be measured: (model, sampler) pairs, the model named as in the results table.
-RUNS = (
-    [(p, sampler) for p in PURE_PARAMETERIZATIONS for sampler in ("nutpie", "pymc")]
-    + [("mixed", "nutpie")]
-    + [(p + WHOLE_SURVEY, "nutpie") for p in PARAMETERIZATIONS]
-)
 
 
 def main() -> None:
@@ -80,9 +83,7 @@ def main() -> None:
     parameterization = args.model.removesuffix(WHOLE_SURVEY)
     data = model_table(load_survey()) if args.model.endswith(WHOLE_SURVEY) else load_radon()
     pilot_s = 0.0
-    if (
-        parameterization == "mixed"
-    ):  # the counties to center, from a pilot fit (its compile included)
+    if parameterization == "mixed":  # the counties to center, from a pilot fit (compile included)
         start = time.perf_counter()
         choice = choose_centered(data, pilot_scales(data, seed=args.seed, cache=False))
         pilot_s = time.perf_counter() - start

@@ -26,36 +26,45 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from .centering import PILOT_SETTINGS, choose_centered, scales_from_fit, simulate_survey
-from .data import find_file, load_radon
+from ._sweep_common import read_sweep, round_measured, write_when_complete
+from .centering import (
+    PILOT_SETTINGS,
+    SCALES,
+    choose_centered,
+    scales_from_fit,
+    simulate_survey,
+)
+from .data import load_radon
 from .diagnostics import HYPERPARAMETERS, count_divergences, gradient_evaluations, max_rhat
 from .exact import exact_posterior
 from .models import PURE_PARAMETERIZATIONS, build_model
 from .sampling import compile_nutpie, sample
 from .survey import load_survey, model_table
-from .sweep import round_measured, write_when_complete
 
 __all__ = [
-    "CROSSOVER_COLUMNS",
-    "CROSSOVER_PATH",
-    "CROSSOVER_SEEDS",
-    "DATASETS",
-    "FORMS",
-    "FORMS_COLUMNS",
-    "FORMS_PATH",
-    "FORMS_SEEDS",
     "HOMES_PER_COUNTY",
     "SIMULATED_COUNTIES",
-    "efficiency",
+    "CROSSOVER_SEEDS",
+    "SIMULATION_SEED",
+    "FORMS",
+    "DATASETS",
+    "FORMS_SEEDS",
+    "CROSSOVER_COLUMNS",
+    "FORMS_COLUMNS",
+    "TIMING_COLUMNS",
+    "CROSSOVER_PATH",
+    "FORMS_PATH",
+    "COMMAND",
     "load_crossover_sweep",
-    "intercept_corr",
-    "largest_county_corr",
-    "measured_crossover",
     "load_forms_sweep",
-    "main",
+    "efficiency",
+    "simulation_truth",
     "run_crossover_sweep",
     "run_forms_sweep",
-    "simulation_truth",
+    "measured_crossover",
+    "largest_county_corr",
+    "intercept_corr",
+    "main",
 ]
 
 #: Homes per county of the simulated surveys.
@@ -118,19 +127,24 @@ _COUNTS = [
 ]
 _TEXT = ["parameterization", "dataset", "ess_min_parameter"]
 
+#: Where the committed files live, relative to the repository root.
 CROSSOVER_PATH = Path("data") / "crossover_sweep.csv"
 FORMS_PATH = Path("data") / "forms_sweep.csv"
+#: The command that rewrites them, followed by ``crossover`` or ``forms``.
 COMMAND = "python -m radon_utils.centering_sweep"
 
 
 def load_crossover_sweep(path: str | Path | None = None) -> pd.DataFrame:
-    """The committed crossover sweep (``data/crossover_sweep.csv``) with :func:`efficiency` columns."""
-    return efficiency(_load(CROSSOVER_PATH, path, CROSSOVER_COLUMNS, "crossover"))
+    """The committed crossover sweep (``data/crossover_sweep.csv``) with :func:`efficiency`
+    columns."""
+    table = read_sweep(CROSSOVER_PATH, path, CROSSOVER_COLUMNS, command=f"{COMMAND} crossover")
+    return efficiency(table)
 
 
 def load_forms_sweep(path: str | Path | None = None) -> pd.DataFrame:
-    """The committed comparison of the three forms (``data/forms_sweep.csv``) with :func:`efficiency` columns."""
-    return efficiency(_load(FORMS_PATH, path, FORMS_COLUMNS, "forms"))
+    """The committed comparison of the three forms (``data/forms_sweep.csv``) with
+    :func:`efficiency` columns."""
+    return efficiency(read_sweep(FORMS_PATH, path, FORMS_COLUMNS, command=f"{COMMAND} forms"))
 
 
 def efficiency(table: pd.DataFrame) -> pd.DataFrame:
@@ -173,7 +187,7 @@ def run_crossover_sweep(
                         "ess_sigma_b": float(ess["sigma_b"]),
                         "gradient_evaluations": gradient_evaluations(idata),
                         "sampling_seconds": seconds,
-                        **{f"true_{k}": truth[k] for k in ("sigma_a", "sigma_b", "eps")},
+                        **{f"true_{k}": truth[k] for k in SCALES},
                     }
                 )
     return _finish(rows, CROSSOVER_COLUMNS)
@@ -301,19 +315,9 @@ def _centered_count(form: str, choice: dict[str, pd.Series], effect: str) -> int
     return len(choice[effect]) if form == "centered" else 0
 
 
-def _load(relative: Path, path: str | Path | None, columns: list[str], which: str) -> pd.DataFrame:
-    where = find_file(relative, path, hint=f"regenerate it with `{COMMAND} {which}`")
-    table = pd.read_csv(where)
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(
-            f"{where} lacks the column(s) {', '.join(missing)}: run `{COMMAND} {which}`"
-        )
-    return table
-
-
 def _finish(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    """The rows as a table, every number present (a fit that gave none stops the sweep), rounded as stored."""
+    """The rows as a table, every number present (a fit that gave none stops the sweep), rounded
+    as stored."""
     table = pd.DataFrame(rows, columns=columns)
     numeric = [c for c in columns if c not in _TEXT and c not in TIMING_COLUMNS]
     missing = table[numeric].isna()
@@ -321,7 +325,8 @@ def _finish(rows: list[dict], columns: list[str]) -> pd.DataFrame:
         bad = missing.any(axis=1)
         raise ValueError(
             f"{int(bad.sum())} fit(s) gave no {', '.join(missing.columns[missing.any()])}: "
-            f"{table.loc[bad, ['parameterization', 'seed']].to_dict('records')}; the file was not written"
+            f"{table.loc[bad, ['parameterization', 'seed']].to_dict('records')}; "
+            "the file was not written"
         )
     return round_measured(table, [c for c in columns if c not in _COUNTS and c not in _TEXT])
 

@@ -6,7 +6,18 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-#: Top-level parameters that both parameterizations share.
+__all__ = [
+    "HYPERPARAMETERS",
+    "count_divergences",
+    "gradient_evaluations",
+    "max_rhat",
+    "ess_bulk",
+    "funnel_spread_ratio",
+    "divergent_steps",
+    "county_intervals",
+]
+
+#: Top-level (population) parameters that every form of the model shares.
 HYPERPARAMETERS = ("mu_a", "sigma_a", "mu_b", "sigma_b", "eps")
 
 

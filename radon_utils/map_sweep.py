@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from .data import find_file, load_radon
+from ._sweep_common import read_sweep, round_measured, write_when_complete
+from .data import load_radon
 from .models import PURE_PARAMETERIZATIONS, build_model
 from .modes import (
     SHORT_DRAWS,
@@ -39,20 +40,18 @@ from .modes import (
     random_start,
     trace_from,
 )
-from .sweep import DIGITS, round_measured, write_when_complete
 
 __all__ = [
     "COLUMNS",
-    "DIGITS",
     "KINDS",
     "METHODS",
     "OPTIMIZE_SEEDS",
     "RANDOM_STARTS",
-    "RELATIVE_PATH",
     "SAMPLE_SEEDS",
+    "RELATIVE_PATH",
     "load_map_sweep",
-    "main",
     "run_map_sweep",
+    "main",
 ]
 
 #: Columns of the file, in order, with their types; ``data/README.md`` says what each one means.
@@ -105,13 +104,16 @@ _REQUIRED = {
 def load_map_sweep(path: str | Path | None = None) -> pd.DataFrame:
     """The committed MAP sweep (``data/map_sweep.csv``, found from the working directory upwards),
     with its columns' types (whole numbers and ``success`` may be empty)."""
-    where = find_file(RELATIVE_PATH, path, hint=f"regenerate it with `{_COMMAND}` (a few minutes)")
-    table = pd.read_csv(where, keep_default_na=False, na_values=[""])
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(
-            f"{where} lacks the column(s) {', '.join(missing)}: it is from an older MAP sweep; run `{_COMMAND}`"
-        )
+    table = read_sweep(
+        RELATIVE_PATH,
+        path,
+        COLUMNS,
+        command=_COMMAND,
+        takes="a few minutes",
+        older="MAP sweep",
+        keep_default_na=False,
+        na_values=[""],
+    )
     return _typed(table)
 
 
@@ -199,7 +201,8 @@ def _typed(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rounded(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with measured floats rounded as stored (:func:`~radon_utils.sweep.round_measured`)."""
+    """The table with measured floats rounded as stored
+    (:func:`~radon_utils._sweep_common.round_measured`)."""
     return round_measured(table, list(_MEASURED))
 
 
@@ -212,8 +215,9 @@ def _check_row(row: dict) -> None:
     ]
     if bad:
         raise ValueError(
-            f"the {row['kind']} run ({row['parameterization']}, start {row['start']}, seed {row.get('seed')}, "
-            f"{row['method']}) gave no finite {', '.join(bad)}; the file is written only when every row is complete"
+            f"the {row['kind']} run ({row['parameterization']}, start {row['start']}, "
+            f"seed {row.get('seed')}, {row['method']}) gave no finite {', '.join(bad)}; "
+            "the file is written only when every row is complete"
         )
 
 

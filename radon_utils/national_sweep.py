@@ -18,40 +18,48 @@ import argparse
 import math
 import time
 from collections.abc import Iterable
-from numbers import Real
 from pathlib import Path
 
 import arviz as az
 import numpy as np
 import pandas as pd
 
-from .data import find_file, load_radon
+from ._sweep_common import (
+    add_seed_range,
+    not_finite,
+    read_sweep,
+    round_measured,
+    seed_range,
+    write_when_complete,
+)
+from .data import load_radon
 from .diagnostics import HYPERPARAMETERS, count_divergences, gradient_evaluations, max_rhat
 from .models import build_model
 from .sampling import compile_nutpie, sample
 from .survey import load_survey, model_table
-from .sweep import NECK, round_measured, write_when_complete
+from .sweep import NECK
 
 __all__ = [
+    "POPULATION_COLUMNS",
+    "POOLING_COLUMNS",
+    "MINNESOTA_COLUMNS",
     "COLUMNS",
-    "COMMAND",
-    "DEFAULT_PARAMETERIZATIONS",
+    "TIMING_COLUMNS",
+    "COUNT_COLUMNS",
     "DEFAULT_SEEDS",
+    "DEFAULT_PARAMETERIZATIONS",
+    "MINNESOTA_COMPARISON",
     "FEW_HOMES",
     "MANY_HOMES",
-    "MINNESOTA_COLUMNS",
-    "MINNESOTA_COMPARISON",
-    "POOLING_COLUMNS",
-    "POPULATION_COLUMNS",
     "RELATIVE_PATH",
-    "TIMING_COLUMNS",
-    "county_estimates",
-    "fit_row",
+    "COMMAND",
     "load_national_sweep",
-    "main",
-    "pooling_summary",
-    "population_summary",
     "run_national_sweep",
+    "fit_row",
+    "population_summary",
+    "county_estimates",
+    "pooling_summary",
+    "main",
 ]
 
 #: Columns the population of a fit is summarized by (:func:`population_summary`), without prefix.
@@ -107,19 +115,19 @@ MANY_HOMES = 20
 RELATIVE_PATH = Path("data") / "national_sweep.csv"
 #: The command that rewrites it.
 COMMAND = "python -m radon_utils.national_sweep"
-_HINT = f"regenerate it with `{COMMAND}` (about five minutes)"
 
 
 def load_national_sweep(path: str | Path | None = None) -> pd.DataFrame:
-    """The committed national sweep (``data/national_sweep.csv``, found from the working directory upwards)."""
-    where = find_file(RELATIVE_PATH, path, hint=_HINT)
-    table = pd.read_csv(where)
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(
-            f"{where} lacks the column(s) {', '.join(missing)}: it is from an older national sweep; run `{COMMAND}`"
-        )
-    return table
+    """The committed national sweep (``data/national_sweep.csv``, found from the working
+    directory upwards)."""
+    return read_sweep(
+        RELATIVE_PATH,
+        path,
+        COLUMNS,
+        command=COMMAND,
+        takes="about five minutes",
+        older="national sweep",
+    )
 
 
 def run_national_sweep(
@@ -243,30 +251,19 @@ def pooling_summary(estimates: pd.DataFrame) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: ``python -m radon_utils.national_sweep [--first 1] [--last 10] [--out data/national_sweep.csv]``."""
+    """Command line: ``python -m radon_utils.national_sweep [--first 1] [--last 10]
+    [--out data/national_sweep.csv]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--first", type=int, default=min(DEFAULT_SEEDS), help="first seed (default 1)"
-    )
-    parser.add_argument(
-        "--last", type=int, default=max(DEFAULT_SEEDS), help="last seed (default 10)"
-    )
+    add_seed_range(parser, DEFAULT_SEEDS)
     parser.add_argument("--out", type=Path, default=RELATIVE_PATH, help="CSV to write")
     args = parser.parse_args(argv)
-    if args.first < 0:
-        parser.error(f"--first ({args.first}) must be 0 or more: seeds are whole numbers from 0")
-    if args.last < args.first:
-        parser.error(f"--last ({args.last}) must not be below --first ({args.first})")
-    write_when_complete(
-        lambda: run_national_sweep(range(args.first, args.last + 1)),
-        args.out,
-        "the national sweep",
-        "fits",
-    )
+    seeds = seed_range(parser, args)
+    write_when_complete(lambda: run_national_sweep(seeds), args.out, "the national sweep", "fits")
 
 
 def _rounded(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with measured floats rounded as stored (:func:`~radon_utils.sweep.round_measured`)."""
+    """The table with measured floats rounded as stored
+    (:func:`~radon_utils._sweep_common.round_measured`)."""
     return round_measured(
         table, [c for c in COLUMNS if c not in COUNT_COLUMNS and c != "parameterization"]
     )
@@ -278,14 +275,11 @@ def _check_row(row: dict) -> None:
     may_be_empty = (
         MINNESOTA_COLUMNS if row.get("parameterization") not in MINNESOTA_COMPARISON else []
     )
-    required = [c for c in COLUMNS[2:] if c not in may_be_empty]
-    bad = [
-        col for col in required if not isinstance(row.get(col), Real) or not math.isfinite(row[col])
-    ]
+    bad = not_finite(row, [c for c in COLUMNS[2:] if c not in may_be_empty])
     if bad:
         raise ValueError(
-            f"the fit of seed {row['seed']} ({row['parameterization']}) gave no finite {', '.join(bad)}; "
-            "the national sweep file is written only when every row is complete"
+            f"the fit of seed {row['seed']} ({row['parameterization']}) gave no finite "
+            f"{', '.join(bad)}; the national sweep file is written only when every row is complete"
         )
 
 

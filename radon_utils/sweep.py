@@ -1,4 +1,4 @@
-"""The seed sweep: both parameterizations, a ladder of ``target_accept``, many seeds; one CSV row per fit.
+"""The seed sweep: both parameterizations, a ladder of ``target_accept``, many seeds; a row per fit.
 
 ``make sweep`` runs ``python -m radon_utils.sweep`` and rewrites ``data/seed_sweep.csv``. The
 chapters read every statement of the form "on every seed" from that file (:func:`load_sweep`), so
@@ -12,18 +12,25 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from collections.abc import Iterable
-from numbers import Real
 from pathlib import Path
 
 import arviz as az
 import numpy as np
 import pandas as pd
 
-from .data import find_file, funnel_county, load_radon, write_csv
+from ._sweep_common import (
+    add_seed_range,
+    not_finite,
+    read_sweep,
+    round_measured,
+    seed_range,
+    write_when_complete,
+)
+from .data import funnel_county, load_radon
 from .diagnostics import (
+    HYPERPARAMETERS,
     count_divergences,
     county_intervals,
     divergent_steps,
@@ -37,20 +44,19 @@ from .sampling import compile_nutpie, sample
 
 __all__ = [
     "COLUMNS",
-    "DEFAULT_SEEDS",
-    "DIGITS",
-    "NECK",
-    "RELATIVE_PATH",
-    "SLOPE_PROBS",
-    "TARGET_ACCEPTS",
+    "DIVERGENCE_COLUMNS",
+    "NONCENTERED_COLUMNS",
     "TIMING_COLUMNS",
-    "fit_row",
+    "DEFAULT_SEEDS",
+    "TARGET_ACCEPTS",
+    "NECK",
+    "SLOPE_PROBS",
+    "RELATIVE_PATH",
     "load_sweep",
-    "main",
-    "round_measured",
-    "rounded",
     "run_sweep",
-    "write_when_complete",
+    "fit_row",
+    "rounded",
+    "main",
 ]
 
 #: Columns of the sweep file, in order; ``data/README.md`` says what each one means.
@@ -112,25 +118,15 @@ NECK = 0.1
 #: The county slopes are compared with the exact posterior by their central 90% intervals.
 SLOPE_PROBS = (0.05, 0.95)
 
-#: Where the committed file lives, relative to the repository root.
+#: Where the committed file lives, relative to the repository root: the one place that names it.
 RELATIVE_PATH = Path("data") / "seed_sweep.csv"
-
-#: Significant digits kept in the file: enough to compare re-runs, few enough to read.
-DIGITS = 6
 
 
 def load_sweep(path: str | Path | None = None) -> pd.DataFrame:
     """The committed sweep (``data/seed_sweep.csv``, found from the working directory upwards)."""
-    where = find_file(
-        RELATIVE_PATH, path, hint="regenerate it with `make sweep` (it takes a while)"
+    return read_sweep(
+        RELATIVE_PATH, path, COLUMNS, command="make sweep", takes="it takes a while", older="sweep"
     )
-    table = pd.read_csv(where)
-    missing = [c for c in COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(
-            f"{where} lacks the column(s) {', '.join(missing)}: it is from an older sweep; run `make sweep`"
-        )
-    return table
 
 
 def run_sweep(
@@ -179,12 +175,12 @@ def run_sweep(
 def fit_row(idata: az.InferenceData, county: str, exact_slopes: pd.DataFrame) -> dict[str, float]:
     """What the sweep stores about one fit (all columns but the settings and the seconds).
 
-    ``county`` is the county whose slope sets the funnel's scale (:func:`~radon_utils.data.funnel_county`):
-    ``step_in_b`` is the adapted step size times that slope's posterior sd, the distance one
-    leapfrog step moves it. ``exact_slopes`` is the exact posterior of the county slopes
-    (``ExactPosterior.county_effects("b", probs=SLOPE_PROBS)``), against which the fit's slopes
-    are compared: their largest error of the mean, how many 90% intervals miss the exact mean, and
-    the width of the fit's 90% intervals over the exact ones.
+    ``county`` is the county whose slope sets the funnel's scale
+    (:func:`~radon_utils.data.funnel_county`): ``step_in_b`` is the adapted step size times that
+    slope's posterior sd, the distance one leapfrog step moves it. ``exact_slopes`` is the exact
+    posterior of the county slopes (``ExactPosterior.county_effects("b", probs=SLOPE_PROBS)``),
+    against which the fit's slopes are compared: their largest error of the mean, how many 90%
+    intervals miss the exact mean, and the width of the fit's 90% intervals over the exact ones.
     """
     post, stats = idata.posterior, idata.sample_stats
     sigma_b = post["sigma_b"].to_numpy()
@@ -199,7 +195,7 @@ def fit_row(idata: az.InferenceData, county: str, exact_slopes: pd.DataFrame) ->
     means = post[["mu_a", "mu_b", "eps"]].mean()
     row = {
         "divergences": count_divergences(idata),
-        "max_rhat": max_rhat(idata, ["mu_a", "sigma_a", "mu_b", "sigma_b", "eps", "a", "b"]),
+        "max_rhat": max_rhat(idata, [*HYPERPARAMETERS, "a", "b"]),
         "rhat_sigma_b": float(summary.loc["sigma_b", "r_hat"]),
         "ess_sigma_b": float(summary.loc["sigma_b", "ess_bulk"]),
         "ess_tail_sigma_b": float(summary.loc["sigma_b", "ess_tail"]),
@@ -243,6 +239,41 @@ def fit_row(idata: az.InferenceData, county: str, exact_slopes: pd.DataFrame) ->
     return row
 
 
+def rounded(table: pd.DataFrame) -> pd.DataFrame:
+    """The sweep table with measured floats rounded as stored
+    (:func:`~radon_utils._sweep_common.round_measured`)."""
+    settings = {
+        "seed",
+        "parameterization",
+        "target_accept",
+        "divergences",
+        "gradient_evaluations",
+        "slope_intervals_missing_exact_mean",
+    }
+    return round_measured(table, [c for c in COLUMNS if c not in settings])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: ``python -m radon_utils.sweep [--first 1] [--last 20] [--target-accept ...]
+    [--out data/seed_sweep.csv]``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_seed_range(parser, DEFAULT_SEEDS)
+    parser.add_argument(
+        "--target-accept",
+        type=float,
+        nargs="+",
+        default=list(TARGET_ACCEPTS),
+        help="the target_accept values (default: 0.8 0.9 0.95 0.99)",
+    )
+    parser.add_argument("--out", type=Path, default=RELATIVE_PATH, help="CSV to write")
+    args = parser.parse_args(argv)
+    seeds = seed_range(parser, args)
+    bad = [t for t in args.target_accept if not 0 < t < 1]
+    if bad:
+        parser.error(f"--target-accept values must lie strictly between 0 and 1, got {bad}")
+    write_when_complete(lambda: run_sweep(seeds, args.target_accept), args.out, "the sweep", "fits")
+
+
 def _slopes_against_exact(idata: az.InferenceData, exact_slopes: pd.DataFrame) -> dict[str, float]:
     fit = county_intervals(idata, "b", SLOPE_PROBS)
     exact = exact_slopes.loc[fit.index]
@@ -258,77 +289,6 @@ def _slopes_against_exact(idata: az.InferenceData, exact_slopes: pd.DataFrame) -
     }
 
 
-def rounded(table: pd.DataFrame) -> pd.DataFrame:
-    """The sweep table with measured floats rounded to :data:`DIGITS` significant digits, as stored."""
-    settings = {
-        "seed",
-        "parameterization",
-        "target_accept",
-        "divergences",
-        "gradient_evaluations",
-        "slope_intervals_missing_exact_mean",
-    }
-    return round_measured(table, [c for c in COLUMNS if c not in settings])
-
-
-def round_measured(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """``table`` with the floats of ``columns`` rounded to :data:`DIGITS` significant digits (empty
-    cells stay empty): what every sweep file stores, so that a re-run compares to the file."""
-    table = table.copy()
-    for col in columns:
-        table[col] = table[col].map(lambda x: x if math.isnan(x) else float(f"{x:.{DIGITS}g}"))
-    return table
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Command line: ``python -m radon_utils.sweep [--first 1] [--last 20] [--out data/seed_sweep.csv]``."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--first", type=int, default=min(DEFAULT_SEEDS), help="first seed (default 1)"
-    )
-    parser.add_argument(
-        "--last", type=int, default=max(DEFAULT_SEEDS), help="last seed (default 20)"
-    )
-    parser.add_argument(
-        "--target-accept",
-        type=float,
-        nargs="+",
-        default=list(TARGET_ACCEPTS),
-        help="the target_accept values (default: 0.8 0.9 0.95 0.99)",
-    )
-    parser.add_argument("--out", type=Path, default=RELATIVE_PATH, help="CSV to write")
-    args = parser.parse_args(argv)
-    if args.first < 0:
-        parser.error(f"--first ({args.first}) must be 0 or more: seeds are whole numbers from 0")
-    if args.last < args.first:
-        parser.error(f"--last ({args.last}) must not be below --first ({args.first})")
-    bad = [t for t in args.target_accept if not 0 < t < 1]
-    if bad:
-        parser.error(f"--target-accept values must lie strictly between 0 and 1, got {bad}")
-    write_when_complete(
-        lambda: run_sweep(range(args.first, args.last + 1), args.target_accept),
-        args.out,
-        "the sweep",
-        "fits",
-    )
-
-
-def write_when_complete(make_table, out: Path, what: str, rows: str) -> None:
-    """Write ``make_table()`` to ``out`` (beside, then renamed) only if it returns; if it raises,
-    Ctrl-C included, say that ``out`` was not changed and re-raise. The step every sweep command ends with."""
-    start = time.perf_counter()
-    try:
-        table = make_table()
-    except BaseException:
-        print(
-            f"{what} stopped before every one of its {rows} completed; {out} was not changed",
-            file=sys.stderr,
-        )
-        raise
-    write_csv(table, out)
-    print(f"wrote {out}: {len(table)} {rows} in {time.perf_counter() - start:.0f} s")
-
-
 def _check_row(row: dict) -> None:
     """Refuse a row with a missing or non-finite number (a fit that did not give its summary);
     only the divergence columns of a fit without divergences, and the non-centered columns of a
@@ -336,14 +296,12 @@ def _check_row(row: dict) -> None:
     may_be_empty = (DIVERGENCE_COLUMNS if row.get("divergences") == 0 else []) + (
         NONCENTERED_COLUMNS if row.get("parameterization") == "centered" else []
     )
-    required = [c for c in COLUMNS[3:] if c not in may_be_empty]
-    bad = [
-        col for col in required if not isinstance(row.get(col), Real) or not math.isfinite(row[col])
-    ]
+    bad = not_finite(row, [c for c in COLUMNS[3:] if c not in may_be_empty])
     if bad:
         raise ValueError(
-            f"the fit of seed {row['seed']} ({row['parameterization']}, target_accept {row['target_accept']}) "
-            f"gave no finite {', '.join(bad)}; the sweep file is written only when every row is complete"
+            f"the fit of seed {row['seed']} ({row['parameterization']}, "
+            f"target_accept {row['target_accept']}) gave no finite {', '.join(bad)}; "
+            "the sweep file is written only when every row is complete"
         )
 
 

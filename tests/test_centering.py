@@ -1,10 +1,9 @@
 """The mixed parameterization, the rule that chooses it, and the centering chapter's two sweeps."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from sweep_helpers import ROOT, assert_rerun_matches
 
 from radon_utils.centering import (
     choose_centered,
@@ -15,10 +14,12 @@ from radon_utils.centering import (
 )
 from radon_utils.centering_sweep import (
     CROSSOVER_COLUMNS,
+    CROSSOVER_PATH,
     CROSSOVER_SEEDS,
     DATASETS,
     FORMS,
     FORMS_COLUMNS,
+    FORMS_PATH,
     FORMS_SEEDS,
     HOMES_PER_COUNTY,
     TIMING_COLUMNS,
@@ -32,7 +33,7 @@ from radon_utils.centering_sweep import (
 )
 from radon_utils.models import build_model
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+CROSSOVER_SWEEP, FORMS_SWEEP = ROOT / CROSSOVER_PATH, ROOT / FORMS_PATH
 TRUTH = {"mu_a": 1.5, "mu_b": -0.6, "sigma_a": 0.3, "sigma_b": 0.25, "eps": 0.7}
 
 
@@ -218,11 +219,11 @@ def test_efficiency_divides_every_ess_column():
 
 
 def test_the_committed_sweeps_are_complete():
-    crossover = pd.read_csv(DATA / "crossover_sweep.csv")
+    crossover = pd.read_csv(CROSSOVER_SWEEP)
     assert list(crossover.columns) == CROSSOVER_COLUMNS
     assert len(crossover) == len(HOMES_PER_COUNTY) * 2 * len(CROSSOVER_SEEDS)
     assert crossover.notna().all().all()
-    forms = pd.read_csv(DATA / "forms_sweep.csv")
+    forms = pd.read_csv(FORMS_SWEEP)
     assert list(forms.columns) == FORMS_COLUMNS
     assert len(forms) == len(DATASETS) * len(FORMS) * len(FORMS_SEEDS) and len(FORMS_SEEDS) >= 10
     assert forms.drop(columns="pilot_seconds").notna().all().all()
@@ -232,7 +233,7 @@ def test_the_committed_sweeps_are_complete():
 
 
 def test_the_loaders_find_the_files_and_refuse_old_ones(tmp_path):
-    assert len(load_crossover_sweep()) == len(pd.read_csv(DATA / "crossover_sweep.csv"))
+    assert len(load_crossover_sweep()) == len(pd.read_csv(CROSSOVER_SWEEP))
     assert "ess_min_per_s" in load_forms_sweep().columns
     old = tmp_path / "old.csv"
     old.write_text("seed\n1\n")
@@ -240,34 +241,26 @@ def test_the_loaders_find_the_files_and_refuse_old_ones(tmp_path):
         load_forms_sweep(old)
 
 
-def _compare(rerun: pd.DataFrame, stored: pd.DataFrame, columns: list[str]) -> None:
-    compared = [c for c in columns if c not in TIMING_COLUMNS]
-    pd.testing.assert_frame_equal(
-        rerun[compared].reset_index(drop=True),
-        stored[compared].reset_index(drop=True),
-        rtol=1e-5,
-        check_dtype=False,
-    )
-
-
 def test_a_crossover_row_rerun_matches_the_file():
     homes, seed = 4, min(CROSSOVER_SEEDS)
-    stored = pd.read_csv(DATA / "crossover_sweep.csv")
+    stored = pd.read_csv(CROSSOVER_SWEEP)
     stored = stored[(stored["homes_per_county"] == homes) & (stored["seed"] == seed)]
-    _compare(run_crossover_sweep([homes], [seed]), stored, CROSSOVER_COLUMNS)
+    rerun = run_crossover_sweep([homes], [seed])
+    assert_rerun_matches(rerun, stored, CROSSOVER_COLUMNS, TIMING_COLUMNS)
 
 
 def test_a_minnesota_forms_row_rerun_matches_the_file():
     # The mixed row exercises the whole path (pilot fit, rule, mixed model); the pure forms are the
     # models every chapter fits, so one row keeps the test short.
     seed = min(FORMS_SEEDS)
-    stored = pd.read_csv(DATA / "forms_sweep.csv")
+    stored = pd.read_csv(FORMS_SWEEP)
     stored = stored[
         (stored["dataset"] == "minnesota")
         & (stored["seed"] == seed)
         & (stored["parameterization"] == "mixed")
     ]
-    _compare(run_forms_sweep([seed], ["minnesota"], ["mixed"]), stored, FORMS_COLUMNS)
+    rerun = run_forms_sweep([seed], ["minnesota"], ["mixed"])
+    assert_rerun_matches(rerun, stored, FORMS_COLUMNS, TIMING_COLUMNS)
 
 
 def test_a_sweep_with_a_missing_number_names_it_and_writes_nothing():

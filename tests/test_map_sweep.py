@@ -1,11 +1,11 @@
 """The committed MAP sweep is complete, reproducible by its command, and replaced only whole."""
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from sweep_helpers import ROOT, assert_left_as_it_was, copy_of
 
 import radon_utils.map_sweep as map_sweep
 from radon_utils.map_sweep import (
@@ -13,13 +13,14 @@ from radon_utils.map_sweep import (
     METHODS,
     OPTIMIZE_SEEDS,
     RANDOM_STARTS,
+    RELATIVE_PATH,
     SAMPLE_SEEDS,
     load_map_sweep,
     main,
     run_map_sweep,
 )
 
-MAP_SWEEP = Path(__file__).resolve().parents[1] / "data" / "map_sweep.csv"
+MAP_SWEEP = ROOT / RELATIVE_PATH
 KEY = ["kind", "parameterization", "start", "seed", "start_index", "method"]
 
 
@@ -38,7 +39,7 @@ def test_the_file_holds_every_start_method_and_seed(committed):
         expected = [
             (seed, index) for seed in OPTIMIZE_SEEDS for index in range(1, RANDOM_STARTS + 1)
         ]
-        assert list(zip(random["seed"], random["start_index"])) == expected, (
+        assert list(zip(random["seed"], random["start_index"], strict=True)) == expected, (
             parameterization,
             method,
         )
@@ -64,11 +65,12 @@ def test_every_run_has_the_numbers_of_its_kind(committed):
 
 
 def test_load_map_sweep_finds_the_committed_file_and_refuses_an_old_one(tmp_path, monkeypatch):
-    monkeypatch.chdir(MAP_SWEEP.parents[1] / "chapters")  # as a chapter runs: found by walking up
+    monkeypatch.chdir(ROOT / "chapters")  # as a chapter runs: found by walking up
     pd.testing.assert_frame_equal(load_map_sweep(), load_map_sweep(MAP_SWEEP))
     old = tmp_path / "old.csv"
     old.write_text(
-        "kind,parameterization,start,seed,method,sigma_b\noptimize,centered,default,,L-BFGS-B,2e-07\n"
+        "kind,parameterization,start,seed,method,sigma_b\n"
+        "optimize,centered,default,,L-BFGS-B,2e-07\n"
     )
     with pytest.raises(
         ValueError,
@@ -79,7 +81,8 @@ def test_load_map_sweep_finds_the_committed_file_and_refuses_an_old_one(tmp_path
 
 def test_rows_rerun_match_the_file(committed):
     """The default starts and seed 10's random starts (the chapter's), both models and methods,
-    and seed 10's run from the MAP: the same machine gives the same numbers, to the file's rounding."""
+    and seed 10's run from the MAP: the same machine gives the same numbers, to the file's
+    rounding."""
     rerun = run_map_sweep(seeds=[10], sample_seeds=[10])
     stored = committed[committed["seed"].isna() | (committed["seed"] == 10)]
     rerun, stored = (t.sort_values(KEY).reset_index(drop=True) for t in (rerun, stored))
@@ -95,15 +98,14 @@ POINT = {"sigma_b": np.float64(2e-7), "b": np.zeros(3)}
 @pytest.fixture
 def out(tmp_path):
     """A copy of the committed file for the command to (not) replace."""
-    path = tmp_path / "map_sweep.csv"
-    path.write_bytes(MAP_SWEEP.read_bytes())
-    return path
+    return copy_of(MAP_SWEEP, tmp_path)
 
 
 def fake_runs(
     monkeypatch, stop_optimizing_at=None, stop_sampling_at=None, point=POINT
 ) -> list[str]:
-    """Runs that take no time; the given call is interrupted by Ctrl-C. Returns what ran, in order."""
+    """Runs that take no time; the given call is interrupted by Ctrl-C. Returns what ran, in
+    order."""
     calls = []
 
     def optimize(model, x0, method):
@@ -135,16 +137,15 @@ def test_a_sweep_interrupted_by_ctrl_c_leaves_the_file_byte_for_byte(
     with pytest.raises(KeyboardInterrupt):
         main(["--out", str(out)])
     assert calls, "the sweep never started"
-    assert out.read_bytes() == MAP_SWEEP.read_bytes()
-    assert [p.name for p in out.parent.iterdir()] == [out.name], "no temporary file is left"
-    assert f"{out} was not changed" in capsys.readouterr().err
+    assert_left_as_it_was(out, MAP_SWEEP, capsys.readouterr().err)
 
 
 def test_a_run_without_finite_numbers_stops_the_sweep_before_it_writes(out, monkeypatch):
     fake_runs(monkeypatch, point={"sigma_b": np.float64(np.nan), "b": np.zeros(3)})
     with pytest.raises(
         ValueError,
-        match=r"optimize run \(centered, start default, seed None, L-BFGS-B\) gave no finite sigma_b",
+        match=r"optimize run \(centered, start default, seed None, L-BFGS-B\) "
+        r"gave no finite sigma_b",
     ):
         main(["--out", str(out)])
     assert out.read_bytes() == MAP_SWEEP.read_bytes()

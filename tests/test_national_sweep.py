@@ -1,9 +1,8 @@
 """The committed national seed sweep is complete and reproducible by its command."""
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from sweep_helpers import ROOT, assert_left_as_it_was, assert_rerun_matches, copy_of, fake_sample
 
 import radon_utils.national_sweep as national_sweep
 from radon_utils.national_sweep import (
@@ -11,6 +10,7 @@ from radon_utils.national_sweep import (
     DEFAULT_PARAMETERIZATIONS,
     DEFAULT_SEEDS,
     MINNESOTA_COLUMNS,
+    RELATIVE_PATH,
     TIMING_COLUMNS,
     load_national_sweep,
     main,
@@ -18,12 +18,12 @@ from radon_utils.national_sweep import (
     run_national_sweep,
 )
 
-SWEEP = Path(__file__).resolve().parents[1] / "data" / "national_sweep.csv"
+SWEEP = ROOT / RELATIVE_PATH
 
 
 @pytest.fixture(scope="module")
 def committed() -> pd.DataFrame:
-    return pd.read_csv(SWEEP)
+    return load_national_sweep(SWEEP)
 
 
 def test_the_file_has_one_complete_row_per_seed_and_parameterization(committed):
@@ -51,10 +51,9 @@ def test_a_row_rerun_matches_the_file(committed):
     """One seed (a national fit takes half a minute): the same draws, so the same numbers."""
     seed = min(DEFAULT_SEEDS)
     rerun = run_national_sweep([seed])
-    stored = committed[committed["seed"] == seed].reset_index(drop=True)
+    stored = committed[committed["seed"] == seed]
     assert len(rerun) == len(stored) == len(DEFAULT_PARAMETERIZATIONS)
-    compared = [c for c in COLUMNS if c not in TIMING_COLUMNS]
-    pd.testing.assert_frame_equal(rerun[compared], stored[compared], rtol=1e-5, check_dtype=False)
+    assert_rerun_matches(rerun, stored, COLUMNS, TIMING_COLUMNS)
 
 
 def test_pooling_summary_measures_shifts_national_minus_minnesota():
@@ -85,28 +84,23 @@ ROW = {c: 1.0 for c in COLUMNS[2:]} | {"divergences": 0, "gradient_evaluations":
 @pytest.fixture
 def out(tmp_path):
     """A copy of the committed file for the command to (not) replace."""
-    path = tmp_path / "national_sweep.csv"
-    path.write_bytes(SWEEP.read_bytes())
-    return path
+    return copy_of(SWEEP, tmp_path)
 
 
 def fake_fits(monkeypatch, stop_at: int | None = None, row: dict = ROW) -> list[tuple[str, int]]:
     """Fits that take no time on no data; the ``stop_at``-th one is interrupted by Ctrl-C.
     Returns which model (national or Minnesota) was fitted with which seed."""
     fitted = []
-
-    def fit(model, *, seed, **kwargs):
-        fitted.append((model, seed))
-        if len(fitted) == stop_at:
-            raise KeyboardInterrupt
-        return seed
-
     monkeypatch.setattr(national_sweep, "load_survey", lambda: "survey")
     monkeypatch.setattr(national_sweep, "load_radon", lambda: "minnesota")
     monkeypatch.setattr(national_sweep, "model_table", lambda survey: "national")
     monkeypatch.setattr(national_sweep, "build_model", lambda data, parameterization: data)
     monkeypatch.setattr(national_sweep, "compile_nutpie", lambda model: None)
-    monkeypatch.setattr(national_sweep, "sample", fit)
+    monkeypatch.setattr(
+        national_sweep,
+        "sample",
+        fake_sample(fitted, stop_at, record=lambda model, seed: (model, seed)),
+    )
     monkeypatch.setattr(
         national_sweep,
         "fit_row",
@@ -119,9 +113,7 @@ def test_an_interrupted_run_leaves_the_file_byte_for_byte(out, monkeypatch, caps
     fake_fits(monkeypatch, stop_at=3)
     with pytest.raises(KeyboardInterrupt):
         main(["--first", "1", "--last", "3", "--out", str(out)])
-    assert out.read_bytes() == SWEEP.read_bytes()
-    assert [p.name for p in out.parent.iterdir()] == [out.name], "no temporary file is left"
-    assert f"{out} was not changed" in capsys.readouterr().err
+    assert_left_as_it_was(out, SWEEP, capsys.readouterr().err)
 
 
 def test_a_fit_without_finite_numbers_stops_the_run_before_it_writes(out, monkeypatch):

@@ -1,15 +1,16 @@
 """The committed seed sweep is complete and reproducible by its command."""
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from sweep_helpers import ROOT, assert_left_as_it_was, assert_rerun_matches, copy_of, fake_sample
 
 import radon_utils.sweep as sweep
 from radon_utils.sweep import (
     COLUMNS,
     DEFAULT_SEEDS,
+    RELATIVE_PATH,
     TARGET_ACCEPTS,
     TIMING_COLUMNS,
     load_sweep,
@@ -17,12 +18,12 @@ from radon_utils.sweep import (
     run_sweep,
 )
 
-SWEEP = Path(__file__).resolve().parents[1] / "data" / "seed_sweep.csv"
+SWEEP = ROOT / RELATIVE_PATH
 
 
 @pytest.fixture(scope="module")
 def committed() -> pd.DataFrame:
-    return pd.read_csv(SWEEP)
+    return load_sweep(SWEEP)
 
 
 def test_the_sweep_file_covers_both_parameterizations_for_every_seed_and_target_accept(committed):
@@ -50,11 +51,9 @@ def test_rows_rerun_match_the_file(committed):
     rerun = run_sweep([seed], ladder)
     key = ["seed", "parameterization", "target_accept"]
     stored = committed[(committed["seed"] == seed) & committed["target_accept"].isin(ladder)]
-    rerun, stored = (t.sort_values(key).reset_index(drop=True) for t in (rerun, stored))
+    rerun, stored = (t.sort_values(key) for t in (rerun, stored))
     assert len(rerun) == len(stored) == 4
-    # Same seed, same machine kind: the same draws; allow for the file's rounding only.
-    compared = [c for c in COLUMNS if c not in TIMING_COLUMNS]
-    pd.testing.assert_frame_equal(rerun[compared], stored[compared], rtol=1e-5, check_dtype=False)
+    assert_rerun_matches(rerun, stored, COLUMNS, TIMING_COLUMNS)
 
 
 SUMMARY = {c: 1.0 for c in COLUMNS[3:]} | {"divergences": 3, "gradient_evaluations": 1000}
@@ -63,22 +62,14 @@ SUMMARY = {c: 1.0 for c in COLUMNS[3:]} | {"divergences": 3, "gradient_evaluatio
 @pytest.fixture
 def out(tmp_path):
     """A copy of the committed sweep file for the command to (not) replace."""
-    path = tmp_path / "seed_sweep.csv"
-    path.write_bytes(SWEEP.read_bytes())
-    return path
+    return copy_of(SWEEP, tmp_path)
 
 
 def fake_fits(monkeypatch, stop_at: int | None = None, summary: dict = SUMMARY) -> list[int]:
-    """Fits that take no time; the ``stop_at``-th one is interrupted by Ctrl-C. Returns the seeds fitted."""
+    """Fits that take no time; the ``stop_at``-th one is interrupted by Ctrl-C. Returns the seeds
+    fitted."""
     seeds = []
-
-    def fit(model, *, seed, **kwargs):
-        seeds.append(seed)
-        if len(seeds) == stop_at:
-            raise KeyboardInterrupt
-        return seed
-
-    monkeypatch.setattr(sweep, "sample", fit)
+    monkeypatch.setattr(sweep, "sample", fake_sample(seeds, stop_at))
     monkeypatch.setattr(sweep, "compile_nutpie", lambda model: None)
     monkeypatch.setattr(
         sweep, "exact_posterior", lambda data: SimpleNamespace(county_effects=lambda *a, **k: None)
@@ -96,15 +87,13 @@ def test_a_sweep_interrupted_by_ctrl_c_leaves_the_file_byte_for_byte(out, monkey
     fake_fits(monkeypatch, stop_at=4)
     with pytest.raises(KeyboardInterrupt):
         main(["--first", "1", "--last", "3", "--target-accept", "0.8", "--out", str(out)])
-    assert out.read_bytes() == SWEEP.read_bytes()
-    assert [p.name for p in out.parent.iterdir()] == [out.name], "no temporary file is left"
-    assert f"{out} was not changed" in capsys.readouterr().err
+    assert_left_as_it_was(out, SWEEP, capsys.readouterr().err)
 
 
 def test_a_fit_without_finite_numbers_stops_the_sweep_before_it_writes(out, monkeypatch):
     fake_fits(monkeypatch, summary=SUMMARY | {"ess_sigma_b": float("nan")})
     with pytest.raises(
-        ValueError, match=r"seed 1 \(centered, target_accept 0.8\) gave no finite ess_sigma_b"
+        ValueError, match=r"seed 1 \(centered, target_accept 0\.8\) gave no finite ess_sigma_b"
     ):
         main(["--first", "1", "--last", "2", "--out", str(out)])
     assert out.read_bytes() == SWEEP.read_bytes()
