@@ -27,7 +27,8 @@ _HOMES = {
 def __getattr__(name: str):
     if name not in _HOMES:
         raise AttributeError(
-            f"module 'radon_utils' has no attribute {name!r}; the package offers {', '.join(__all__)}"
+            f"module 'radon_utils' has no attribute {name!r}; "
+            f"the package offers {', '.join(__all__)}"
         )
     return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
 

@@ -1,4 +1,4 @@
-"""A Sphinx extension for the book build: numbers in the text, chapters in parallel, honest rebuilds.
+"""A Sphinx extension for the book build: numbers in the text, parallel chapters, honest rebuilds.
 
 With myst-nb's inline execution a code cell runs when the page reaches it, but a cell tagged
 ``remove-cell`` is never reached: it runs only when the next *shown* code cell does. A number
@@ -27,13 +27,13 @@ numbers that the code would no longer give.
 
 from __future__ import annotations
 
-__all__ = ["setup"]
-
 from pathlib import Path
 
 from myst_nb.core.execute.inline import NotebookClientInline
 from myst_nb.sphinx_ import SphinxNbRenderer
 from sphinx.application import Sphinx
+
+__all__ = ["SHARED_FILES", "UNDECLARED_PARALLEL_SAFE", "setup"]
 
 #: Files every page depends on, relative to the book's root.
 SHARED_FILES = ("radon_utils/*.py", "data/*.csv")

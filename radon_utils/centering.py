@@ -28,13 +28,13 @@ from .models import EFFECTS, build_model
 from .sampling import sample
 
 __all__ = [
-    "MAX_SIMULATED_HOMES",
-    "PILOT_SETTINGS",
-    "SCALE_QUANTILE",
     "SCALES",
-    "choose_centered",
-    "crossover_homes",
+    "SCALE_QUANTILE",
+    "PILOT_SETTINGS",
+    "MAX_SIMULATED_HOMES",
     "informative_homes",
+    "crossover_homes",
+    "choose_centered",
     "pilot_scales",
     "scales_from_fit",
     "simulate_survey",
@@ -104,7 +104,8 @@ def scales_from_fit(idata, quantile: float | None = SCALE_QUANTILE) -> dict[str,
     ``eps``; with ``quantile=None``, the means of all three."""
     if quantile is not None and not 0 < quantile < 1:
         raise ValueError(
-            f"quantile must lie strictly between 0 and 1 (or be None for the means), got {quantile!r}"
+            "quantile must lie strictly between 0 and 1 (or be None for the means), "
+            f"got {quantile!r}"
         )
     post = idata.posterior
     scales = {
@@ -135,7 +136,8 @@ def simulate_survey(
         or not 1 <= homes_per_county <= MAX_SIMULATED_HOMES
     ):
         raise ValueError(
-            f"homes_per_county must be a whole number from 1 to {MAX_SIMULATED_HOMES}, got {homes_per_county!r}"
+            f"homes_per_county must be a whole number from 1 to {MAX_SIMULATED_HOMES}, "
+            f"got {homes_per_county!r}"
         )
     missing = [k for k in ("mu_a", "mu_b", *SCALES) if k not in truth]
     if missing:
@@ -166,6 +168,7 @@ def _check_scales(scales: Mapping[str, float]) -> None:
     bad = [k for k in SCALES if not isinstance(scales.get(k), (int, float)) or not scales[k] > 0]
     if bad:
         raise ValueError(
-            f"scales needs positive numbers for {', '.join(SCALES)}; {', '.join(bad)} missing or not positive "
+            f"scales needs positive numbers for {', '.join(SCALES)}; "
+            f"{', '.join(bad)} missing or not positive "
             "(e.g. scales = pilot_scales(data, seed=1))"
         )

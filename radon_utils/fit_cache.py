@@ -1,17 +1,18 @@
-"""Keep finished fits on disk, so that a chapter does not sample again what another chapter sampled.
+"""Keep finished fits on disk, so that a chapter does not sample again what another one sampled.
 
 Chapters 2, 3 and 4 all fit the centered model with the same seed, and chapters 4 and 5 the
-non-centered one; each fit costs a compilation of several seconds. :func:`radon_utils.sampling.sample`
-stores every fit under a key made of everything that decides its draws: the model's log density
-and deterministics (their graph, data and coordinates), the sampler and its settings, the seed,
-a fingerprint of the source of ``radon_utils.sampling`` (which ``sample`` puts in the settings
-it passes: this module does not know its callers) and the versions of the packages that sample. The same key
-gives the same draws (NUTS here is reproducible by seed), so a stored fit is exactly the fit that
-sampling again would give; change anything in that list and the key changes.
+non-centered one; each fit costs a compilation of several seconds.
+:func:`radon_utils.sampling.sample` stores every fit under a key made of everything that decides
+its draws: the model's log density and deterministics (their graph, data and coordinates), the
+sampler and its settings, the seed, a fingerprint of the source of ``radon_utils.sampling``
+(which ``sample`` puts in the settings it passes: this module does not know its callers) and the
+versions of the packages that sample. The same key gives the same draws (NUTS here is
+reproducible by seed), so a stored fit is exactly the fit that sampling again would give; change
+anything in that list and the key changes.
 
-Where: ``$RADON_FIT_CACHE`` if set (a folder, or ``0``/``off`` to keep nothing), else ``_build/fits``
-in the repository (found by walking up from the working directory to ``_config.yml``). Set but
-empty counts as unset. ``make clean`` empties it.
+Where: ``$RADON_FIT_CACHE`` if set (a folder, or ``0``/``off`` to keep nothing), else
+``_build/fits`` in the repository (found by walking up from the working directory to
+``_config.yml``). Set but empty counts as unset. ``make clean`` empties it.
 
 Only whole fits are kept: the caller's ``check`` refuses an incomplete fit before it is stored
 and a stored fit before it is returned, and a file appears under its key only once completely
@@ -39,6 +40,16 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant
 from pytensor.graph.traversal import ancestors
 
+__all__ = [
+    "FIT_CACHE_ENV_VAR",
+    "OFF",
+    "PACKAGES",
+    "cache_dir",
+    "model_fingerprint",
+    "fit_key",
+    "cached_fit",
+]
+
 #: Environment variable naming the folder; ``0``, ``off``, ``false`` or ``no`` turn the cache off.
 FIT_CACHE_ENV_VAR = "RADON_FIT_CACHE"
 OFF = ("0", "off", "false", "no")
@@ -46,16 +57,6 @@ OFF = ("0", "off", "false", "no")
 PACKAGES = ("pymc", "pytensor", "nutpie", "numba", "numpy", "arviz", "xarray")
 
 log = logging.getLogger(__name__)
-
-__all__ = [
-    "FIT_CACHE_ENV_VAR",
-    "OFF",
-    "PACKAGES",
-    "cache_dir",
-    "cached_fit",
-    "fit_key",
-    "model_fingerprint",
-]
 
 
 def cache_dir(start: str | os.PathLike | None = None) -> Path | None:
@@ -112,7 +113,7 @@ def cached_fit(
     fit: Callable[[], az.InferenceData],
     check: Callable[[az.InferenceData], None] | None = None,
 ) -> az.InferenceData:
-    """Return the stored fit of ``model`` with ``settings``; without one, run ``fit()`` and store it.
+    """Return the stored fit of ``model`` with ``settings``; if none, run ``fit()`` and store it.
 
     ``check`` raises if a fit must not be kept (e.g. it has fewer draws than asked). It runs on a
     new fit before it is stored, so an error leaves nothing behind, and on a stored fit before it
@@ -143,9 +144,8 @@ def _read(path: Path, check: Callable[[az.InferenceData], None] | None) -> az.In
             raise TypeError(f"it holds a {type(idata).__name__}, not a fit")
         if check is not None:
             check(idata)
-    except (
-        Exception
-    ) as error:  # a truncated, foreign or incomplete fit: sample again and replace it
+    except Exception as error:
+        # A truncated, foreign or incomplete fit: sample again and replace it.
         log.warning("ignoring the stored fit %s (%s)", path, error)
         return None
     log.info("reusing the fit stored in %s", path)
@@ -162,9 +162,8 @@ def _store(idata: az.InferenceData, folder: Path, path: Path) -> None:
             partial = Path(tmp.name)
             pickle.dump(idata, tmp, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, path)
-    except (
-        OSError
-    ) as error:  # a read-only or full disk costs the next chapter time, not this one its fit
+    except OSError as error:
+        # A read-only or full disk costs the next chapter time, not this one its fit.
         if partial is not None:
             partial.unlink(missing_ok=True)
         log.warning(

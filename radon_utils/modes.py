@@ -21,13 +21,13 @@ from scipy.optimize import OptimizeResult, minimize
 from threadpoolctl import threadpool_limits
 
 __all__ = [
-    "SHORT_CHAINS",
-    "SHORT_DRAWS",
     "SHORT_TUNE",
-    "as_point",
-    "default_start",
+    "SHORT_DRAWS",
+    "SHORT_CHAINS",
     "maximize_density",
+    "default_start",
     "random_start",
+    "as_point",
     "trace_from",
 ]
 
@@ -128,7 +128,8 @@ def trace_from(
     expected = (chains, tune + draws)
     if path.shape[:2] != expected or np.isnan(path).any():
         raise RuntimeError(
-            f"the run from the point gave {var_name} of shape {path.shape[:2]}, not {expected}, or NaN"
+            f"the run from the point gave {var_name} of shape {path.shape[:2]}, "
+            f"not {expected}, or NaN"
         )
     return path
 
@@ -158,7 +159,7 @@ def _objective(model: pm.Model) -> tuple[Callable, Callable]:
             return -logp(point), -dlogp(point)
 
         def to_point(x: np.ndarray) -> dict[str, np.ndarray]:
-            return dict(zip((v.name for v in reported), report(values(x))))
+            return dict(zip((v.name for v in reported), report(values(x)), strict=True))
 
         _objectives[model] = (objective, to_point)
     return _objectives[model]

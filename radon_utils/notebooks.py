@@ -9,13 +9,13 @@ chapter; ``tests/test_notebooks.py`` checks the result.
 
 from __future__ import annotations
 
-__all__ = ["KERNELSPEC", "LANGUAGE_INFO", "problems", "strip", "main"]
-
 import argparse
 import json
 import os
 import tempfile
 from pathlib import Path
+
+__all__ = ["KERNELSPEC", "LANGUAGE_INFO", "HIDDEN_ON_SITE", "problems", "strip", "main"]
 
 #: The kernel metadata JupyterLab writes for this book's kernel (Python 3.11, ipykernel).
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -55,7 +55,8 @@ def problems(notebook: dict) -> list[str]:
             and not cell["metadata"].get("jupyter", {}).get("source_hidden")
         ):
             found.append(
-                f"{where} is hidden on the site ({', '.join(sorted(hidden))}) but not collapsed in JupyterLab"
+                f"{where} is hidden on the site ({', '.join(sorted(hidden))}) "
+                "but not collapsed in JupyterLab"
             )
     return found
 

@@ -15,8 +15,6 @@ repository, for the tests and the benchmark: ``<chapter>.json`` with the values 
 
 from __future__ import annotations
 
-__all__ = ["ChapterNumbers", "numbers_dir", "read_numbers"]
-
 import json
 import math
 import numbers as _abc
@@ -24,6 +22,8 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+
+__all__ = ["NUMBERS_DIR_ENV_VAR", "ChapterNumbers", "numbers_dir", "read_numbers"]
 
 #: Environment variable naming another folder for the records (tests use it).
 NUMBERS_DIR_ENV_VAR = "RADON_NUMBERS"
@@ -64,7 +64,8 @@ class ChapterNumbers:
         except KeyError:
             raise AttributeError(
                 f"no number named {name!r} was recorded for {self._chapter} (recorded so far: "
-                f"{', '.join(self._shown) or 'none'}); record it in a cell above the text that shows it"
+                f"{', '.join(self._shown) or 'none'}); "
+                "record it in a cell above the text that shows it"
             ) from None
 
     def __dir__(self) -> list[str]:
@@ -82,7 +83,10 @@ class ChapterNumbers:
 
 
 def numbers_dir(start: str | os.PathLike | None = None) -> Path | None:
-    """``$RADON_NUMBERS`` if set, else ``_build/numbers`` in the repository above ``start`` (or None)."""
+    """``$RADON_NUMBERS`` if set, else ``_build/numbers`` in the repository above ``start``.
+
+    None when it is not set and no repository is found.
+    """
     if setting := os.environ.get(NUMBERS_DIR_ENV_VAR):
         return Path(setting)
     here = Path(start or Path.cwd()).resolve()

@@ -8,6 +8,16 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+__all__ = [
+    "COLORS",
+    "LABELS",
+    "set_style",
+    "plot_funnel",
+    "plot_log_sigma_b_histogram",
+    "plot_exact_log_sigma_b",
+    "plot_county_slopes",
+]
+
 #: One colour per role across the whole book (Okabe-Ito palette, safe for colour-blind readers).
 COLORS = {
     "centered": "#D55E00",  # vermillion
@@ -17,7 +27,8 @@ COLORS = {
     "data": "#777777",  # grey: observations
     "map": "#CC79A7",  # reddish purple: the MAP estimate
     "centered_other": "#E69F00",  # orange: a second centered fit, beside the first
-    "mixed": "#009E73",  # bluish green: centered county by county (chapter 6; no divergences drawn there)
+    # The colour of divergences too: chapter 6, which draws mixed fits, marks no divergences.
+    "mixed": "#009E73",  # bluish green: centered county by county
 }
 
 #: How each parameterization is named in legends.
@@ -116,7 +127,8 @@ def plot_exact_log_sigma_b(
     exact, grid: np.ndarray, *, ax: plt.Axes | None = None, **style
 ) -> plt.Axes:
     """The exact posterior of ``sigma_b`` (a ``radon_utils.exact.ExactPosterior``) as a density of
-    ``log10(sigma_b)`` at the ``sigma_b`` values ``grid``, in the book's colour for the exact answer."""
+    ``log10(sigma_b)`` at the ``sigma_b`` values ``grid``, in the book's colour for the exact
+    answer."""
     ax = ax or plt.gca()
     _, density = exact.density("sigma_b", at=grid)
     # A density in sigma_b becomes one in log10(sigma_b) when multiplied by sigma_b * ln(10).
@@ -148,7 +160,7 @@ def plot_county_slopes(
     """
     ax = ax or plt.gca()
     offsets = np.linspace(-0.22, 0.22, len(intervals)) if len(intervals) > 1 else [0.0]
-    for offset, color, (label, table) in zip(offsets, colors, intervals.items()):
+    for offset, color, (label, table) in zip(offsets, colors, intervals.items(), strict=True):
         rows = table.loc[list(counties)]
         low, high = [c for c in rows.columns if c.startswith("q")][:2]
         y = np.arange(len(rows)) + offset

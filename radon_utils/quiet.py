@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+__all__ = ["KNOWN_HARMLESS", "filter_known_warnings"]
+
 #: (category, message pattern, why it is harmless). Every other warning still shows.
 KNOWN_HARMLESS = [
     (

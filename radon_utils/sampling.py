@@ -20,17 +20,19 @@ import pymc as pm
 from .fit_cache import cached_fit
 
 __all__ = [
+    "SAMPLERS",
+    "DEFAULT_SAMPLER",
     "DEFAULT_CHAINS",
     "DEFAULT_DRAWS",
-    "DEFAULT_SAMPLER",
-    "DEFAULT_TARGET_ACCEPT",
     "DEFAULT_TUNE",
+    "DEFAULT_TARGET_ACCEPT",
+    "MAX_SEED",
+    "PROGRESS_ENV_VAR",
     "IncompleteFitError",
-    "SAMPLERS",
-    "compile_nutpie",
-    "require_complete",
-    "sample",
     "show_progress",
+    "compile_nutpie",
+    "sample",
+    "require_complete",
 ]
 
 #: Samplers :func:`sample` can use. nutpie is the default: on this model it samples
@@ -52,7 +54,7 @@ _compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class IncompleteFitError(RuntimeError):
-    """A fit with fewer draws than asked or with NaN draws; such a fit is never stored or returned."""
+    """A fit with fewer draws than asked or with NaN draws: never stored, never returned."""
 
 
 def show_progress() -> bool:
@@ -91,7 +93,7 @@ def sample(
     cache: bool = True,
     store_divergences: bool = False,
 ) -> az.InferenceData:
-    """Draw ``chains x draws`` posterior samples of ``model`` with NUTS after ``tune`` warm-up steps.
+    """Draw ``chains x draws`` posterior samples of ``model`` by NUTS after ``tune`` warm-up steps.
 
     Returns ArviZ ``InferenceData`` with ``posterior`` and ``sample_stats`` (including
     ``diverging``). nutpie prints no divergence warnings: count them from
@@ -124,7 +126,8 @@ def sample(
     )
     if store_divergences and sampler != "nutpie":
         raise ValueError(
-            "store_divergences=True needs sampler='nutpie' (PyMC's NUTS does not keep where a divergence began)"
+            "store_divergences=True needs sampler='nutpie' "
+            "(PyMC's NUTS does not keep where a divergence began)"
         )
     seed = None if seed is None else int(seed)
     draws, tune, chains = int(draws), int(tune), int(chains)
@@ -169,7 +172,8 @@ def require_complete(idata: az.InferenceData, *, chains: int, draws: int) -> Non
     got = (post.sizes.get("chain", 0), post.sizes.get("draw", 0))
     if got != (chains, draws):
         raise IncompleteFitError(
-            f"the fit holds {got[0]} chain(s) of {got[1]} draws where {chains} of {draws} were asked "
+            f"the fit holds {got[0]} chain(s) of {got[1]} draws "
+            f"where {chains} of {draws} were asked "
             "(sampling was interrupted?); it is neither stored nor returned; sample again"
         )
     for name, values in post.data_vars.items():
@@ -197,7 +201,7 @@ def _check_settings(
     target_accept: object,
     sampler: object,
 ) -> None:
-    """Refuse settings that would fail later, or inside the sampler, with a message that says why."""
+    """Refuse settings that would fail later, or inside the sampler, with a message saying why."""
     if not isinstance(model, pm.Model):
         raise TypeError(
             f"model must be a pymc.Model (e.g. from build_model), got {type(model).__name__}"
@@ -220,7 +224,8 @@ def _check_settings(
         )
     if seed is not None and (not _is_whole(seed) or not 0 <= seed <= MAX_SEED):
         raise ValueError(
-            f"seed must be a whole number from 0 to 2**64 - 1 (or None for fresh, unstored draws), got {seed!r}"
+            "seed must be a whole number from 0 to 2**64 - 1 "
+            f"(or None for fresh, unstored draws), got {seed!r}"
         )
 
 
@@ -230,7 +235,7 @@ def _is_whole(value: object) -> bool:
 
 
 def _sample_nutpie(model: pm.Model, settings: dict, *, progressbar: bool) -> az.InferenceData:
-    """Sample with nutpie; Ctrl-C stops the chains and reaches the caller as ``KeyboardInterrupt``."""
+    """Sample with nutpie; Ctrl-C stops the chains and arrives as ``KeyboardInterrupt``."""
     import nutpie
 
     compiled = compile_nutpie(model)  # may take a while: Ctrl-C works as usual meanwhile
@@ -289,10 +294,11 @@ def _sample_pymc(model: pm.Model, settings: dict, *, progressbar: bool) -> az.In
         progressbar=progressbar,
         compute_convergence_checks=False,
     )
-    # PyMC catches Ctrl-C and returns the draws so far, which is the only way its trace comes out short.
+    # PyMC catches Ctrl-C and returns the draws so far: the only way its trace comes out short.
     if idata.posterior.sizes["draw"] < settings["draws"]:
         raise KeyboardInterrupt(
-            f"PyMC's sampling was interrupted after {idata.posterior.sizes['draw']} of {settings['draws']} draws"
+            "PyMC's sampling was interrupted after "
+            f"{idata.posterior.sizes['draw']} of {settings['draws']} draws"
         )
     return idata
 

@@ -48,11 +48,12 @@ def missing(reason: str):
 
 @contextlib.contextmanager
 def chromium_browser():
-    """A headless playwright ``Browser`` on the local Chromium (skips or fails when there is none)."""
+    """A headless playwright ``Browser`` on the local Chromium (skips or fails without one)."""
     chromium = find_chromium()
     if chromium is None:
         missing(
-            "no Chromium found for the browser check: install Debian's `chromium` package or set $CHROMIUM"
+            "no Chromium found for the browser check: "
+            "install Debian's `chromium` package or set $CHROMIUM"
         )
     try:
         from playwright.sync_api import sync_playwright

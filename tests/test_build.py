@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _tiny_book(tmp_path: Path, page_source: str, reference: bool = False, folder: str = "") -> Path:
     """A copy of the book's configuration with one notebook chapter holding ``page_source``, in
-    ``folder`` (e.g. ``chapters``); with ``reference``, its text points at a figure that does not exist."""
+    ``folder`` (e.g. ``chapters``); with ``reference``, its text points at a figure that does not
+    exist."""
     book = tmp_path / "book"
     (book / folder).mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", book / "_config.yml")
@@ -46,13 +47,12 @@ def _tiny_book(tmp_path: Path, page_source: str, reference: bool = False, folder
 
 
 def _tiny_book_with_makefile(tmp_path: Path, page_source: str, reference: bool = False) -> Path:
-    """A tiny book laid out like ours (its one chapter in chapters/), with our Makefile and .venv."""
+    """A tiny book laid out like ours (its one chapter in chapters/), with our Makefile, .venv."""
     book = _tiny_book(tmp_path, page_source, reference, folder="chapters")
     shutil.copy(ROOT / "Makefile", book / "Makefile")
     for name in ("requirements.txt", "pyproject.toml", "postBuild"):
-        shutil.copy2(
-            ROOT / name, book / name
-        )  # keeps their times, so the installed .venv counts as current
+        # copy2 keeps their times, so the installed .venv counts as current.
+        shutil.copy2(ROOT / name, book / name)
     (book / ".venv").symlink_to(ROOT / ".venv")
     return book
 
@@ -66,9 +66,8 @@ def _make_book(book: Path, **env: str) -> subprocess.CompletedProcess:
         timeout=600,
         env={**os.environ, **env},
     )
-    result.output = re.sub(
-        r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr
-    )  # tracebacks come in colour
+    # Tracebacks come in colour.
+    result.output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)
     return result
 
 
@@ -100,7 +99,8 @@ def test_make_book_builds_a_sound_book_and_a_second_run_does_nothing(tmp_path):
 
 
 def test_a_number_recorded_in_a_removed_cell_reaches_the_text_below_it(tmp_path):
-    """Sphinx runs a removed cell only when the next shown one runs; the book's extension runs it first."""
+    """Sphinx runs a removed cell only when the next shown one runs; the book's extension runs it
+    first."""
     book = _tiny_book_with_makefile(tmp_path, "print('fine')")
     page = book / "chapters" / "page.ipynb"
     notebook = json.loads(page.read_text())
@@ -111,7 +111,8 @@ def test_a_number_recorded_in_a_removed_cell_reaches_the_text_below_it(tmp_path)
             "metadata": {"tags": ["remove-cell"]},
             "execution_count": None,
             "outputs": [],
-            "source": "from radon_utils.numbers import ChapterNumbers\nnumbers = ChapterNumbers('page')\n"
+            "source": "from radon_utils.numbers import ChapterNumbers\n"
+            "numbers = ChapterNumbers('page')\n"
             "numbers.record(answer=(0.4219, '.2f'), county='Itasca')",
         },
         {

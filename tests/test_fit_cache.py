@@ -1,4 +1,4 @@
-"""The fit cache: a fit is stored under a key of everything that decides its draws, and read back."""
+"""The fit cache: a fit is stored under a key of all that decides its draws, and read back."""
 
 from pathlib import Path
 
@@ -182,7 +182,7 @@ def test_an_interrupted_store_leaves_no_file_under_the_key(centered, store, monk
 
 
 def test_a_setting_that_is_set_but_empty_counts_as_unset(monkeypatch, tmp_path):
-    """It used to be Path(""), the working directory, which then filled with pickles."""
+    """Path("") would be the working directory, which would then fill with pickles."""
     monkeypatch.setenv(FIT_CACHE_ENV_VAR, "")
     assert cache_dir(start=ROOT / "chapters") == ROOT / "_build" / "fits"
     assert cache_dir(start=tmp_path) is None

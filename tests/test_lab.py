@@ -60,8 +60,8 @@ except ImportError:  # the browser fixture skips (or fails, in CI) with the reas
 
 CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.ipynb"))
 # The first chapter (where a reader starts) and the longest (the most markdown cells and {eval}s).
-# Not all seven: with the fits the book build stored, a chapter takes 17-66 s here (open, Run All,
-# read, screenshots), all of them about 4 min, which `make test` cannot afford; each chapter's code
+# Not all seven: even with the fits the book build stored, each chapter takes up to a minute here
+# (open, Run All, read, screenshots), too long for `make test` to run them all; each chapter's code
 # runs under nbval anyway. Add a chapter here when its prose changes a lot.
 LAB_CHAPTERS = ["01_radon_data", "04_how_wrong"]
 # Seconds a chapter may take from Run All to its last cell: the slowest takes about a minute with
@@ -158,7 +158,8 @@ def _wait_for_server(process: subprocess.Popen, runtime: Path, log: Path, token:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(
-                f"JupyterLab exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}"
+                f"JupyterLab exited with {process.returncode}:\n"
+                f"{log.read_text(errors='replace')[-3000:]}"
             )
         try:
             url = json.loads(info_file.read_text())["url"]
@@ -169,7 +170,8 @@ def _wait_for_server(process: subprocess.Popen, runtime: Path, log: Path, token:
         except (ValueError, KeyError, OSError, URLError):
             time.sleep(0.25)
     pytest.fail(
-        f"JupyterLab did not answer within {START_TIMEOUT_S} s:\n{log.read_text(errors='replace')[-3000:]}"
+        f"JupyterLab did not answer within {START_TIMEOUT_S} s:\n"
+        f"{log.read_text(errors='replace')[-3000:]}"
     )
 
 
@@ -204,7 +206,8 @@ def lab(tmp_path_factory):
     jupyter = Path(sys.executable).with_name("jupyter")
     if not jupyter.exists():
         missing(
-            f"no `jupyter` command beside {sys.executable}: run the tests with the virtualenv's Python"
+            f"no `jupyter` command beside {sys.executable}: "
+            "run the tests with the virtualenv's Python"
         )
 
     base = tmp_path_factory.mktemp("lab")
@@ -312,7 +315,8 @@ _PANEL = """(path) => {
 _DIRTY = f"""(path) => {{
     const panel = ({_PANEL})(path);
     const tabs = Array.from(document.querySelectorAll('.lm-DockPanel-tabBar .lm-TabBar-tab'))
-        .filter(tab => (tab.querySelector('.lm-TabBar-tabLabel') || {{}}).textContent === panel.title.label);
+        .filter(tab =>
+            (tab.querySelector('.lm-TabBar-tabLabel') || {{}}).textContent === panel.title.label);
     return {{
         model: panel.context.model.dirty,
         tab: tabs.length === 1 ? tabs[0].classList.contains('jp-mod-dirty') : null,
@@ -328,7 +332,8 @@ _KERNEL_READY = f"""async (path) => {{
     if (!kernel) return false;
     const info = await kernel.info;
     const sorted = value => JSON.stringify(value, (key, v) =>
-        v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v);
+        v && typeof v === 'object' && !Array.isArray(v)
+            ? Object.fromEntries(Object.entries(v).sort()) : v);
     const meta = panel.context.model.metadata;
     return kernel.status === 'idle' && !!meta.kernelspec && meta.kernelspec.name === kernel.name
         && sorted(meta.language_info) === sorted(info.language_info);
@@ -345,7 +350,8 @@ _RUN_FINISHED = f"""(path) => {{
         const prompt = cell.node.querySelector('.jp-InputArea-prompt');
         if (prompt && prompt.textContent.includes('*')) queued = true;
         if (cell.model.executionCount === null) unrun = true;
-        if (cell.model.outputs.toJSON().some(output => output.output_type === 'error')) failed = true;
+        if (cell.model.outputs.toJSON().some(output => output.output_type === 'error'))
+            failed = true;
     }}
     return !!kernel && kernel.status === 'idle' && !queued && (failed || !unrun);
 }}"""
@@ -353,15 +359,18 @@ _RUN_FINISHED = f"""(path) => {{
 # Every markdown cell with an {eval} has its results, which jupyterlab-myst stores in the cell's
 # metadata. (Its requests reach the kernel after every code cell Run All queued: each {eval} shows
 # the value at the end of the notebook, not where the cell stands.)
-_EVALS_DONE = f"""(path) => ({_PANEL})(path).content.widgets.every(cell => cell.model.type !== 'markdown'
-    || !cell.model.sharedModel.getSource().includes('{{eval}}') || !!cell.model.getMetadata('user_expressions'))"""
+_EVALS_DONE = f"""(path) => ({_PANEL})(path).content.widgets.every(cell =>
+    cell.model.type !== 'markdown'
+    || !cell.model.sharedModel.getSource().includes('{{eval}}')
+    || !!cell.model.getMetadata('user_expressions'))"""
 
 # What each cell holds and shows once run. Each markdown cell is scrolled into view first and read
 # as the reader sees it there: in JupyterLab's "full" windowing mode (4.4's default) only the cells
 # near the viewport are in the page.
 _CELLS = f"""async (path) => {{
     const panel = ({_PANEL})(path), notebook = panel.content;
-    const frame = () => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    const frame = () =>
+        new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
     const cells = [];
     for (const [index, cell] of notebook.widgets.entries()) {{
         if (cell.model.type === 'markdown') {{
@@ -370,7 +379,8 @@ _CELLS = f"""async (path) => {{
             await frame();
         }}
         const rendered = cell.model.type === 'markdown'
-            ? cell.node.querySelector('.myst') || cell.node.querySelector('.jp-MarkdownOutput') : null;
+            ? cell.node.querySelector('.myst') || cell.node.querySelector('.jp-MarkdownOutput')
+            : null;
         cells.push({{
             index,
             type: cell.model.type,
@@ -381,10 +391,12 @@ _CELLS = f"""async (path) => {{
             rendered: cell.model.type === 'markdown' ? !!cell.rendered : null,
             text: rendered ? rendered.textContent : null,
             inlineErrors: rendered
-                ? Array.from(rendered.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]'))
-                    .map(node => node.textContent)
+                ? Array.from(
+                    rendered.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]')
+                ).map(node => node.textContent)
                 : [],
-            // jupyterlab-myst shows an unresolved citation or cross-reference as its bare key, titled so.
+            // jupyterlab-myst shows an unresolved citation or cross-reference as its bare key,
+            // titled so.
             unresolved: rendered
                 ? Array.from(rendered.querySelectorAll('[title$="Not Found"]'))
                     .map(node => node.getAttribute('title') + ': ' + node.textContent)
@@ -488,7 +500,8 @@ def _require_myst(page) -> None:
     }""")
     if not active:
         missing(
-            "jupyterlab-myst is installed but not active in JupyterLab: see `jupyter labextension list`"
+            "jupyterlab-myst is installed but not active in JupyterLab: "
+            "see `jupyter labextension list`"
         )
 
 
@@ -509,7 +522,8 @@ def _screenshots(page, path: str, stem: str, cells: list[dict]) -> None:
         // Where the last cell ends (JupyterLab pads the notebook below it), if it is in the page.
         const last = notebook.widgets[notebook.widgets.length - 1].node;
         const end = last.isConnected
-            ? last.getBoundingClientRect().bottom - scroller.getBoundingClientRect().top + scroller.scrollTop + 16
+            ? last.getBoundingClientRect().bottom - scroller.getBoundingClientRect().top
+                + scroller.scrollTop + 16
             : scroller.scrollHeight;
         return [scroller.scrollTop, scroller.clientHeight, Math.min(end, scroller.scrollHeight)];
     }}"""
@@ -543,7 +557,9 @@ def _screenshots(page, path: str, stem: str, cells: list[dict]) -> None:
         page.evaluate(
             f"""async ([path, index]) => {{
                 const notebook = ({_PANEL})(path).content, node = notebook.widgets[index].node;
-                if (!node.isConnected && notebook.scrollToItem) await notebook.scrollToItem(index, 'center');
+                if (!node.isConnected && notebook.scrollToItem) {{
+                    await notebook.scrollToItem(index, 'center');
+                }}
                 node.scrollIntoView({{block: 'center'}});
             }}""",
             [path, with_numbers],
@@ -553,10 +569,12 @@ def _screenshots(page, path: str, stem: str, cells: list[dict]) -> None:
 
 
 def _close_without_saving(page, path: str) -> None:
-    """Close the tab as a reader does (File > Close Tab), answering "Discard" to "Save your work"."""
+    """Close the tab as a reader does (File > Close Tab), answering "Discard" when JupyterLab asks
+    "Save your work"."""
     dirty = page.evaluate(
         f"""path => {{
-            const app = window.jupyterapp, panel = ({_PANEL})(path), dirty = panel.context.model.dirty;
+            const app = window.jupyterapp, panel = ({_PANEL})(path);
+            const dirty = panel.context.model.dirty;
             app.shell.activateById(panel.id);
             void app.commands.execute('application:close');
             return dirty;
@@ -564,7 +582,8 @@ def _close_without_saving(page, path: str) -> None:
         path,
     )
     if dirty:
-        # The button reads "Discard" (its accessible name, "Discard changes to file", varies by version).
+        # The button reads "Discard" (its accessible name, "Discard changes to file", varies by
+        # version).
         page.locator(".jp-Dialog").get_by_role("button", name=re.compile(r"^Discard")).click()
     page.wait_for_function(f"path => !({_PANEL})(path)", arg=path)
 
@@ -611,13 +630,17 @@ def _problems(run: Run) -> list[str]:
                 run, dirty["metadata"]
             ):
                 warnings.warn(
-                    f"{run.path}: the tab is marked modified {moment} only because this kernel's Python "
-                    f"({dirty['metadata']['language_info']['version']}) is not the one the notebook records "
-                    f"({run.file_metadata['language_info']['version']})"
+                    f"{run.path}: the tab is marked modified {moment} "
+                    "only because this kernel's Python "
+                    f"({dirty['metadata']['language_info']['version']}) "
+                    "is not the one the notebook records "
+                    f"({run.file_metadata['language_info']['version']})",
+                    stacklevel=1,
                 )
                 continue
             what = (
-                f"metadata JupyterLab changed: {json.dumps({k: dirty['metadata'].get(k) for k in changed})}"
+                "metadata JupyterLab changed: "
+                f"{json.dumps({k: dirty['metadata'].get(k) for k in changed})}"
                 if changed
                 else "cells changed"
             )
@@ -651,7 +674,8 @@ def _problems(run: Run) -> list[str]:
             ]
             if "{eval}" in cell["source"] and cell["userExpressions"] is None:
                 problems.append(
-                    f"unevaluated: markdown {where} shows its {{eval}} roles unevaluated: {text[:160]!r}"
+                    f"unevaluated: markdown {where} shows its {{eval}} roles unevaluated: "
+                    f"{text[:160]!r}"
                 )
                 continue
             for expression in cell["userExpressions"] or []:
@@ -662,7 +686,8 @@ def _problems(run: Run) -> list[str]:
             for name in EVAL_NUMBER.findall(cell["source"]):
                 if run.shown is None:
                     problems.append(
-                        f"numbers: the notebook recorded no numbers, but {where} shows numbers.{name}"
+                        "numbers: the notebook recorded no numbers, "
+                        f"but {where} shows numbers.{name}"
                     )
                 elif name not in run.shown:
                     problems.append(
@@ -670,7 +695,8 @@ def _problems(run: Run) -> list[str]:
                     )
                 elif _plain(run.shown[name]) not in text or f"numbers.{name}" in text:
                     problems.append(
-                        f"numbers: {where} does not show numbers.{name} as {run.shown[name]!r}: {text[:160]!r}"
+                        f"numbers: {where} does not show numbers.{name} "
+                        f"as {run.shown[name]!r}: {text[:160]!r}"
                     )
     if not run.unchanged_on_disk:
         problems.append(f"saved: closing without saving changed {run.path}")
@@ -694,9 +720,12 @@ def _report(run: Run, problems: list[str]) -> str:
         problems = [
             *problems,
             (
-                "  (jupyterlab-myst evaluates only markdown cells it has rendered, and in this windowing mode "
-                "JupyterLab renders a cell when it comes into view; the notebook setting windowingMode "
-                '"none" renders every cell on opening, e.g. in <venv>/share/jupyter/lab/settings/overrides.json: '
+                "  (jupyterlab-myst evaluates only markdown cells it has rendered, "
+                "and in this windowing mode "
+                "JupyterLab renders a cell when it comes into view; "
+                "the notebook setting windowingMode "
+                '"none" renders every cell on opening, '
+                "e.g. in <venv>/share/jupyter/lab/settings/overrides.json: "
                 '{"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}})'
             ),
         ]
@@ -758,7 +787,9 @@ class Numbers:
         folder = root / "_build" / "numbers"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{stem}.json").write_text(json.dumps({k: v for k, (v, s) in numbers.items()}))
-        (folder / f"{stem}.shown.json").write_text(json.dumps({k: s for k, (v, s) in numbers.items()}))
+        (folder / f"{stem}.shown.json").write_text(
+            json.dumps({k: s for k, (v, s) in numbers.items()})
+        )
 '''
 
 
@@ -809,7 +840,7 @@ def _write_harness(lab: Lab) -> None:
     )
     # Stale metadata (the tab turns modified when the kernel starts), an error output, a number not
     # recorded, a role and a directive jupyterlab-myst does not know, a citation it cannot resolve.
-    # (The error is shown, not raised: an exception stops Run All, and can stop the {eval}s with it.)
+    # (The error is shown, not raised: an exception stops Run All, and can stop the {eval}s too.)
     stale = {"kernelspec": _kernel_metadata(lab)["kernelspec"], "language_info": {"name": "python"}}
     _notebook(
         lab.root / BROKEN,
@@ -817,7 +848,8 @@ def _write_harness(lab: Lab) -> None:
         [
             (
                 "code",
-                f"{_NUMBERS_CLASS}\nnumbers = Numbers({Path(BROKEN).stem!r}, slope=(0.2592, '0.26'))",
+                f"{_NUMBERS_CLASS}\n"
+                f"numbers = Numbers({Path(BROKEN).stem!r}, slope=(0.2592, '0.26'))",
             ),
             (
                 "code",

@@ -1,4 +1,7 @@
-"""maximize_density is find_MAP's objective from any start (trace_from: tests/test_map_sweep.py re-runs it)."""
+"""maximize_density is find_MAP's objective from any start.
+
+trace_from is tested in tests/test_map_sweep.py, which re-runs it.
+"""
 
 import numpy as np
 import pymc as pm

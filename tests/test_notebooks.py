@@ -43,9 +43,9 @@ def test_strip_undoes_a_save_in_jupyterlab(tmp_path):
 
 
 def recorded_names(source: str) -> list[str]:
-    """Names a code cell records, as regular expressions: the keywords of its ``numbers.record(...)``
-    calls, and the keys of a ``**{...}`` passed to it (an f-string key matches any word where it
-    has a field)."""
+    """Names a code cell records, as regular expressions: the keywords of its
+    ``numbers.record(...)`` calls, and the keys of a ``**{...}`` passed to it (an f-string key
+    matches any word where it has a field)."""
     import ast
     import re
 

@@ -1,4 +1,5 @@
-"""The numbers a chapter's prose shows: formatted once, kept on disk, refused when they cannot be shown."""
+"""The numbers a chapter's prose shows: formatted once, kept on disk, refused when they cannot be
+shown."""
 
 import json
 import math

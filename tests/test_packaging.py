@@ -1,4 +1,5 @@
-"""Binder installs radon_utils once, editable, JupyterLab renders every cell, and the package offers its main names."""
+"""Binder installs radon_utils once, editable, JupyterLab renders every cell, and the package
+offers its main names."""
 
 import json
 import os

@@ -117,13 +117,13 @@ def test_store_divergences_keeps_where_each_failing_step_began_and_ended(radon):
     ],
 )
 def test_bad_settings_are_refused_before_any_work(model, kwargs, message):
-    """A negative seed used to give nutpie's OverflowError, tune=0 a panic in its Rust code."""
+    """Left to nutpie, a negative seed would raise OverflowError and tune=0 panic in Rust code."""
     with pytest.raises(ValueError, match=message):
         sample(model, **({"seed": 1} | kwargs))
 
 
 def test_something_other_than_a_model_is_a_type_error():
-    with pytest.raises(TypeError, match="model must be a pymc.Model"):
+    with pytest.raises(TypeError, match=r"model must be a pymc\.Model"):
         sample("the centered model", seed=1)
 
 
@@ -160,7 +160,7 @@ def test_a_stored_fit_is_read_back_as_the_very_same_fit_without_sampling(
 
 
 class FakeRun:
-    """Stands in for nutpie's background sampler: ``wait`` returns ``result`` or raises ``error``."""
+    """Stands in for nutpie's background sampler: ``wait`` gives ``result`` or raises ``error``."""
 
     def __init__(self, result=None, error=None):
         self.result, self.error, self.cancelled = result, error, False
@@ -187,7 +187,7 @@ def fake_nutpie(monkeypatch, run: FakeRun) -> list[dict]:
 
 
 def as_nutpie_returns(fit: az.InferenceData) -> az.InferenceData:
-    """``fit`` as nutpie hands it over: the free variables only, the deterministics not yet added."""
+    """``fit`` as nutpie hands it over: the free variables only, no deterministics added yet."""
     return az.InferenceData(
         posterior=fit.posterior[FREE].copy(deep=True), sample_stats=fit.sample_stats.copy()
     )
@@ -233,11 +233,11 @@ sys.exit("sampling returned although Ctrl-C was pressed")
 
 
 def test_ctrl_c_while_nutpie_samples_reaches_the_caller_and_stores_nothing(store):
-    """nutpie used to catch it and return the draws so far, which were then stored as the fit.
+    """nutpie's blocking call would catch it and return the draws so far, to be stored as the fit.
 
     Run in a fresh interpreter, as a user's session would be, with Python's own Ctrl-C handler: a
     `make test` started in the background (`make test &`) passes SIGINT down ignored, and the
-    simulated presses then never arrived (the cause of this test's timeouts in such runs)."""
+    simulated presses would then never arrive (the test would time out)."""
     result = subprocess.run(
         [sys.executable, "-c", CTRL_C_SCRIPT], capture_output=True, text=True, timeout=300
     )
@@ -284,7 +284,7 @@ def test_pymcs_short_trace_after_ctrl_c_reaches_the_caller_as_an_interrupt(
 
 
 def test_an_unseeded_fit_is_never_stored_nor_read_back(model, short_run, store, monkeypatch):
-    """seed=None used to be stored under the key 'None', so every later unseeded fit was that one."""
+    """Stored under the key 'None', one unseeded fit would be returned for every later one."""
     calls = fake_nutpie(monkeypatch, FakeRun(result=as_nutpie_returns(short_run)))
     for _ in range(2):
         sample(model, **(SHORT | {"seed": None}))
@@ -297,13 +297,13 @@ def test_a_panic_inside_nutpie_arrives_as_a_runtime_error(model, monkeypatch):
     panic = type("PanicException", (BaseException,), {})
     run = FakeRun(error=panic("Poisond sampler state mutex"))
     fake_nutpie(monkeypatch, run)
-    with pytest.raises(RuntimeError, match="nutpie failed inside its Rust code.*Poisond"):
+    with pytest.raises(RuntimeError, match=r"nutpie failed inside its Rust code.*Poisond"):
         sample(model, **(SHORT | {"cache": False}))
     assert run.cancelled
 
 
 def test_ctrl_c_while_the_chains_start_still_stops_them(model, short_run, store, monkeypatch):
-    """A press that lands inside nutpie.sample, before we hold the run, used to leave the chains
+    """A press that lands inside nutpie.sample, before we hold the run, must not leave the chains
     running with nothing to stop them (a process could then not exit until they finished)."""
     import _thread
 
