@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import interpolate, optimize, special
 
-from .data import MODEL_COLUMNS, validate_radon
+from .data import MODEL_COLUMNS, county_index, validate_radon
 from .priors import Prior, resolve_priors
 
 __all__ = [
@@ -125,7 +125,7 @@ class _CountyStats:
 def _county_stats(data: pd.DataFrame) -> _CountyStats:
     """Reduce the (validated) radon table to the grouped sufficient statistics that the collapsed
     likelihood needs."""
-    _, county = np.unique(data["county_code"].to_numpy(), return_inverse=True)
+    county, _ = county_index(data)
     y = data["log_radon"].to_numpy(dtype=float)
     upstairs = data["floor"].to_numpy() == 1
     k = int(county.max()) + 1
@@ -329,13 +329,12 @@ class _CountyTotals:
 
 def _county_totals(data: pd.DataFrame) -> _CountyTotals:
     """Per-county counts and sums of the (validated) radon table, in ``build_model``'s order."""
-    codes, county = np.unique(data["county_code"].to_numpy(), return_inverse=True)
-    names = data.drop_duplicates("county_code").set_index("county_code")["county"]
+    county, names = county_index(data)
     y = data["log_radon"].to_numpy(dtype=float)
     upstairs = data["floor"].to_numpy() == 1
-    k = len(codes)
+    k = len(names)
     return _CountyTotals(
-        names=names.loc[codes].to_list(),
+        names=names.to_list(),
         n=np.bincount(county, minlength=k).astype(float),
         n1=np.bincount(county, weights=upstairs.astype(float), minlength=k),
         sum_y0=np.bincount(county, weights=np.where(upstairs, 0.0, y), minlength=k),
