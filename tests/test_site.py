@@ -116,3 +116,18 @@ def test_every_chapter_has_a_binder_launch_button(server, page, name):
     assert page.locator(".btn-download-source-button").count() >= 1, (
         f"{name}: no notebook download button"
     )
+
+
+@pytest.mark.parametrize("name", [f"chapters/{name}" for name in CHAPTERS])
+def test_every_code_block_fits_the_page(server, page, name):
+    """No code block, input or output, scrolls sideways at 1280 px (chapters/ruff.toml sets the
+    line length the visible code is formatted to)."""
+    _open(page, f"{server}{name}.html")
+    too_wide = page.eval_on_selector_all(
+        "main pre",
+        """blocks => blocks
+            .filter(pre => pre.scrollWidth > pre.clientWidth)
+            .map(pre => pre.textContent.split("\\n")
+                .reduce((a, b) => (b.length > a.length ? b : a), ""))""",
+    )
+    assert not too_wide, f"{name}: code blocks wider than the page; longest lines: {too_wide}"
