@@ -103,7 +103,7 @@ def build_model(
 
 
 def mixed_effect(name: str, mu, sigma, centered: np.ndarray):
-    """One county effect, each county centered or not as ``centered`` says."""
+    """One county effect, centered where ``centered`` says so."""
     where = pt.as_tensor_variable(centered)
     sampled = pm.Normal(
         f"{name}_sampled",
