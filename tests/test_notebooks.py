@@ -18,6 +18,19 @@ def test_a_committed_chapter_is_stripped_and_carries_the_kernel_metadata(path):
     assert not found, f"{path.name}: {'; '.join(found)}. Run `make strip`."
 
 
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_a_chapter_has_no_empty_code_cell(path):
+    """Run All in JupyterLab gives an empty cell no execution count (the Lab check then waits
+    for it), and the site shows it as an empty box."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    empty = [
+        i
+        for i, c in enumerate(cells)
+        if c["cell_type"] == "code" and not "".join(c["source"]).strip()
+    ]
+    assert not empty, f"{path.name}: empty code cells at {empty}"
+
+
 def test_strip_undoes_a_save_in_jupyterlab(tmp_path):
     path = tmp_path / "chapter.ipynb"
     shutil.copy(CHAPTERS[0], path)
