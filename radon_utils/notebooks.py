@@ -15,7 +15,17 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["KERNELSPEC", "LANGUAGE_INFO", "HIDDEN_ON_SITE", "problems", "strip", "main"]
+__all__ = [
+    "KERNELSPEC",
+    "LANGUAGE_INFO",
+    "HIDDEN_ON_SITE",
+    "SOLUTION_START",
+    "SOLUTION_END",
+    "solution_cells",
+    "problems",
+    "strip",
+    "main",
+]
 
 #: The kernel metadata JupyterLab writes for this book's kernel (Python 3.11, ipykernel).
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -31,11 +41,42 @@ LANGUAGE_INFO = {
 }
 #: Cell tags that hide a cell's code on the site; in JupyterLab such a cell shows collapsed.
 HIDDEN_ON_SITE = ("remove-cell", "remove-input", "hide-input")
+#: The markers of sphinx-exercise's gated solutions: the cells between them are a solution, which
+#: the site shows collapsed in a dropdown, so their code shows collapsed in JupyterLab too.
+SOLUTION_START, SOLUTION_END = "{solution-start}", "{solution-end}"
+
+
+def solution_cells(notebook: dict) -> set[int]:
+    """Indices of the code cells inside a gated solution (``solution-start`` ... ``-end``)."""
+    inside, found = False, set()
+    for index, cell in enumerate(notebook.get("cells", [])):
+        text = "".join(cell.get("source", []))
+        if cell["cell_type"] == "markdown":
+            if SOLUTION_START in text:
+                inside = True
+            if SOLUTION_END in text:
+                inside = False
+        elif inside:
+            found.add(index)
+    return found
+
+
+def _collapsed_in_lab(notebook: dict) -> set[int]:
+    """Indices of the code cells JupyterLab should show collapsed: hidden on the site, or in a
+    solution."""
+    hidden = {
+        index
+        for index, cell in enumerate(notebook.get("cells", []))
+        if cell["cell_type"] == "code"
+        and set(HIDDEN_ON_SITE) & set(cell.get("metadata", {}).get("tags", []))
+    }
+    return hidden | solution_cells(notebook)
 
 
 def problems(notebook: dict) -> list[str]:
     """What in ``notebook`` (parsed JSON) differs from how the repository keeps chapters."""
     found = []
+    collapsed = _collapsed_in_lab(notebook)
     if notebook.get("metadata", {}).get("kernelspec") != KERNELSPEC:
         found.append("its kernelspec is not the book's")
     if notebook.get("metadata", {}).get("language_info") != LANGUAGE_INFO:
@@ -48,14 +89,9 @@ def problems(notebook: dict) -> list[str]:
             found.append(f"{where} has outputs or an execution count")
         if "user_expressions" in cell.get("metadata", {}):
             found.append(f"{where} stores the values of its {{eval}} roles")
-        hidden = set(HIDDEN_ON_SITE) & set(cell.get("metadata", {}).get("tags", []))
-        if (
-            cell["cell_type"] == "code"
-            and hidden
-            and not cell["metadata"].get("jupyter", {}).get("source_hidden")
-        ):
+        if index in collapsed and not cell["metadata"].get("jupyter", {}).get("source_hidden"):
             found.append(
-                f"{where} is hidden on the site ({', '.join(sorted(hidden))}) "
+                f"{where} is hidden on the site or part of a solution, "
                 "but not collapsed in JupyterLab"
             )
     return found
@@ -68,11 +104,12 @@ def strip(path: str | os.PathLike) -> bool:
     notebook = json.loads(original)
     notebook["metadata"]["kernelspec"] = dict(KERNELSPEC)
     notebook["metadata"]["language_info"] = dict(LANGUAGE_INFO)
-    for cell in notebook["cells"]:
+    collapsed = _collapsed_in_lab(notebook)
+    for index, cell in enumerate(notebook["cells"]):
         cell.get("metadata", {}).pop("user_expressions", None)
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
-            if set(HIDDEN_ON_SITE) & set(cell["metadata"].get("tags", [])):
+            if index in collapsed:
                 cell["metadata"].setdefault("jupyter", {})["source_hidden"] = True
     text = json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
     if text == original:

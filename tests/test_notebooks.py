@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from radon_utils.notebooks import LANGUAGE_INFO, problems, strip
+from radon_utils.notebooks import LANGUAGE_INFO, problems, solution_cells, strip
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -53,6 +53,27 @@ def test_strip_undoes_a_save_in_jupyterlab(tmp_path):
         "stripping should give back the committed chapter"
     )
     assert strip(path) is False
+
+
+def test_the_code_of_a_solution_is_collapsed_in_jupyterlab(tmp_path):
+    """A solution is closed on the site, so its code cells are collapsed in JupyterLab too; the
+    cells after ``solution-end`` are not part of it."""
+    path = tmp_path / "chapter.ipynb"
+    shutil.copy(CHAPTERS[0], path)
+    notebook = json.loads(path.read_text())
+    inside = sorted(solution_cells(notebook))
+    assert inside, "the chapter should have solutions with code"
+    last_end = max(
+        i for i, c in enumerate(notebook["cells"]) if "{solution-end}" in "".join(c["source"])
+    )
+    assert all(index < last_end for index in inside)
+    assert not any(c["cell_type"] == "code" for c in notebook["cells"][last_end:-1])
+    del notebook["cells"][inside[0]]["metadata"]["jupyter"]
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    assert any("part of a solution" in found for found in problems(json.loads(path.read_text())))
+
+    assert strip(path) is True
+    assert path.read_text() == CHAPTERS[0].read_text()
 
 
 def recorded_names(source: str) -> list[str]:

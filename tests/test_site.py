@@ -19,6 +19,8 @@ from browser import missing as _missing
 
 HTML = ROOT / "_build" / "html"
 CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.ipynb"))
+# The story chapters (the first part of _toc.yml); each ends with exercises. The appendix has none.
+STORY = [name for name in CHAPTERS if name < "08"]
 PAGES = ["intro", *[f"chapters/{name}" for name in CHAPTERS], "bibliography"]
 
 
@@ -131,3 +133,41 @@ def test_every_code_block_fits_the_page(server, page, name):
                 .reduce((a, b) => (b.length > a.length ? b : a), ""))""",
     )
     assert not too_wide, f"{name}: code blocks wider than the page; longest lines: {too_wide}"
+
+
+@pytest.mark.parametrize("name", [f"chapters/{name}" for name in STORY])
+def test_every_story_chapter_has_exercises_with_collapsed_solutions(server, page, name):
+    """Two to four exercises, each with its solution, rendered by sphinx-exercise; a solution is a
+    closed dropdown until the reader opens it, and opening it shows its code."""
+    _open(page, f"{server}{name}.html")
+    exercises, solutions = page.locator("main div.exercise"), page.locator("main div.solution")
+    assert 2 <= exercises.count() <= 4, f"{name}: {exercises.count()} exercises"
+    assert solutions.count() == exercises.count(), f"{name}: an exercise lacks its solution"
+    text = page.locator("main").inner_text()
+    for raw in ("solution-start", "solution-end", "{exercise}", "{solution"):
+        assert raw not in text, f"{name}: raw exercise markup ({raw}) shows"
+    for index in range(solutions.count()):
+        solution = solutions.nth(index)
+        body = solution.locator("section, div.cell").first
+        assert solution.is_visible() and not body.is_visible(), (
+            f"{name}: solution {index + 1} is not a closed dropdown"
+        )
+        solution.locator(".toggle-button, button").first.click()
+        assert body.is_visible(), f"{name}: solution {index + 1} does not open"
+
+
+def test_a_printed_chapter_leaves_its_solutions_out(server, page, tmp_path):
+    """Printing shows what the screen shows (togglebutton_open_on_print is off): the closed
+    solutions stay closed in print, so a printed chapter is a worksheet (intro.md says so)."""
+    _open(page, f"{server}chapters/{STORY[0]}.html")
+    page.evaluate(
+        """() => window.addEventListener("beforeprint", () => {
+            window.solutionsInPrint = Array.from(
+                document.querySelectorAll("main div.solution section")
+            ).map(section => getComputedStyle(section).display);
+        })"""
+    )
+    page.pdf(path=str(tmp_path / "chapter.pdf"))
+    shown = page.evaluate("() => window.solutionsInPrint")
+    assert shown, "printing did not run the page's print handlers"
+    assert set(shown) == {"none"}, f"solutions print open: {shown}"
