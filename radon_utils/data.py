@@ -20,8 +20,8 @@ __all__ = [
     "find_radon_csv",
     "validate_radon",
     "load_radon",
-    "county_index",
     "write_csv",
+    "county_index",
     "funnel_county",
     "example_counties",
 ]

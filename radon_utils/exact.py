@@ -30,11 +30,10 @@ home is on the first floor: the data say nothing about it, so its posterior is i
 posterior that is improper (``log_radon`` constant within every county and floor), mass at the
 grid's edge, or summaries that the grid's odd and even nodes do not agree on.
 
-Layout: the public constants and :class:`ExactPosteriorError` first; after them the file reads
-bottom-up, each public name after the private helpers it is built from (the likelihood's
-helpers, then :func:`log_marginal_likelihood`; the county effects' and the grid's helpers, then
-:class:`ExactPosterior` and :func:`exact_posterior`), except that the checks
-:func:`exact_posterior` runs come after it, at the end.
+Layout: the public constants and :class:`ExactPosteriorError` first; then, mostly bottom-up,
+the likelihood's helpers and :func:`log_marginal_likelihood`, the county effects' helpers,
+:func:`_choose_grid` followed by its steps in the order it calls them, :class:`ExactPosterior`
+and the two summary helpers it uses, :func:`exact_posterior`, and last the checks it runs.
 """
 
 from __future__ import annotations
@@ -122,10 +121,10 @@ class _CountyStats:
     ss_ab: np.ndarray  # sum of n0 * n1 * (squared deviations of y from its county-and-floor mean)
 
 
-def _county_stats(data: pd.DataFrame) -> _CountyStats:
-    """Reduce the (validated) radon table to the grouped sufficient statistics that the collapsed
-    likelihood needs."""
-    county, _ = county_index(data)
+def _county_stats(data: pd.DataFrame, county: np.ndarray) -> _CountyStats:
+    """Reduce the (validated) radon table, its homes numbered by ``county``
+    (:func:`~radon_utils.data.county_index`), to the grouped sufficient statistics that the
+    collapsed likelihood needs."""
     y = data["log_radon"].to_numpy(dtype=float)
     upstairs = data["floor"].to_numpy() == 1
     k = int(county.max()) + 1
@@ -310,7 +309,9 @@ def log_marginal_likelihood(
     if np.any(~np.isfinite(e)) or np.any(e <= 0):
         raise ValueError("eps must be finite and > 0")
     tau_a, tau_b = _location_scales(resolve_priors(priors))
-    out = _collapse(_county_stats(_validated(data)), sa, sb, e, tau_a, tau_b).loglik
+    data = _validated(data)
+    county, _ = county_index(data)
+    out = _collapse(_county_stats(data, county), sa, sb, e, tau_a, tau_b).loglik
     return float(out) if np.ndim(out) == 0 else out
 
 
@@ -327,9 +328,9 @@ class _CountyTotals:
     sum_y1: np.ndarray  # sum of first-floor log_radon
 
 
-def _county_totals(data: pd.DataFrame) -> _CountyTotals:
-    """Per-county counts and sums of the (validated) radon table, in ``build_model``'s order."""
-    county, names = county_index(data)
+def _county_totals(data: pd.DataFrame, county: np.ndarray, names: pd.Index) -> _CountyTotals:
+    """Per-county counts and sums of the (validated) radon table, in ``build_model``'s order
+    (``county, names`` from :func:`~radon_utils.data.county_index`)."""
     y = data["log_radon"].to_numpy(dtype=float)
     upstairs = data["floor"].to_numpy() == 1
     k = len(names)
@@ -998,7 +999,8 @@ def exact_posterior(
             f"grid_size must be a whole number >= 8, or three of them, got {grid_size!r}"
         )
     data = _validated(data)
-    stats = _county_stats(data)
+    county, names = county_index(data)
+    stats = _county_stats(data, county)
     _check_proper(data)
     _check_moments_exist(stats, prior, data)
     y_sd = float(np.std(data["log_radon"].to_numpy())) or 1.0
@@ -1027,7 +1029,7 @@ def exact_posterior(
         _coords=dict(zip(SCALES, coords, strict=True)),
         _t_axes=dict(zip(SCALES, t_axes, strict=True)),
         _stats=stats,
-        _totals=_county_totals(data),
+        _totals=_county_totals(data, county, names),
     )
 
 

@@ -61,16 +61,15 @@ def solution_cells(notebook: dict) -> set[int]:
     return found
 
 
-def _collapsed_in_lab(notebook: dict) -> set[int]:
-    """Indices of the code cells JupyterLab should show collapsed: hidden on the site, or in a
-    solution."""
-    hidden = {
-        index
-        for index, cell in enumerate(notebook.get("cells", []))
-        if cell["cell_type"] == "code"
-        and set(HIDDEN_ON_SITE) & set(cell.get("metadata", {}).get("tags", []))
-    }
-    return hidden | solution_cells(notebook)
+def _collapsed_in_lab(notebook: dict) -> dict[int, str]:
+    """The code cells JupyterLab should show collapsed, by index, each with the reason: hidden on
+    the site (its tags), or part of a solution."""
+    reasons = {index: "part of a solution" for index in solution_cells(notebook)}
+    for index, cell in enumerate(notebook.get("cells", [])):
+        tags = set(HIDDEN_ON_SITE) & set(cell.get("metadata", {}).get("tags", []))
+        if cell["cell_type"] == "code" and tags:
+            reasons[index] = f"hidden on the site ({', '.join(sorted(tags))})"
+    return reasons
 
 
 def problems(notebook: dict) -> list[str]:
@@ -90,10 +89,7 @@ def problems(notebook: dict) -> list[str]:
         if "user_expressions" in cell.get("metadata", {}):
             found.append(f"{where} stores the values of its {{eval}} roles")
         if index in collapsed and not cell["metadata"].get("jupyter", {}).get("source_hidden"):
-            found.append(
-                f"{where} is hidden on the site or part of a solution, "
-                "but not collapsed in JupyterLab"
-            )
+            found.append(f"{where} is {collapsed[index]} but not collapsed in JupyterLab")
     return found
 
 

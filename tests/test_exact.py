@@ -12,7 +12,7 @@ import pytest
 from scipy import integrate, stats
 
 import radon_utils.exact as exact_module
-from radon_utils.data import load_radon
+from radon_utils.data import county_index, load_radon
 from radon_utils.exact import (
     DROPPED_MASS,
     SCALES,
@@ -134,7 +134,7 @@ def test_conditional_moments_of_mu_equal_generalised_least_squares():
     precision = x.T @ np.linalg.solve(cov, x) + np.eye(2) / tau**2
     mean = np.linalg.solve(precision, x.T @ np.linalg.solve(cov, data["log_radon"].to_numpy()))
     covariance = np.linalg.inv(precision)
-    got = _collapse(_county_stats(data), sigma_a, sigma_b, eps, tau, tau)
+    got = _collapse(_county_stats(data, county_index(data)[0]), sigma_a, sigma_b, eps, tau, tau)
     np.testing.assert_allclose(np.ravel(got.mu_mean), mean, rtol=1e-10)
     np.testing.assert_allclose(np.ravel(got.mu_var), np.diag(covariance), rtol=1e-10)
     assert float(got.mu_cov) == pytest.approx(covariance[0, 1], rel=1e-10)
@@ -453,7 +453,9 @@ def test_county_effects_given_the_scales_equal_a_dense_gaussian(sigma_a, sigma_b
     tau_a, tau_b = 10.0, 5.0
     mean, variance = dense_county_moments(data, sigma_a, sigma_b, eps, tau_a, tau_b)
     scales = (np.array([v]) for v in (sigma_a, sigma_b, eps))  # one grid node
-    got = _county_moments(_county_stats(data), _county_totals(data), *scales, tau_a, tau_b)
+    county, names = county_index(data)
+    stats, totals = _county_stats(data, county), _county_totals(data, county, names)
+    got = _county_moments(stats, totals, *scales, tau_a, tau_b)
     k = 5
     for effect, part in (("a", slice(2, 2 + k)), ("b", slice(2 + k, 2 + 2 * k))):
         np.testing.assert_allclose(got[effect][0][0], mean[part], rtol=1e-8, atol=1e-10)

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from radon_utils.notebooks import LANGUAGE_INFO, problems, solution_cells, strip
+from radon_utils.notebooks import (
+    LANGUAGE_INFO,
+    SOLUTION_END,
+    problems,
+    solution_cells,
+    strip,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -64,7 +70,7 @@ def test_the_code_of_a_solution_is_collapsed_in_jupyterlab(tmp_path):
     inside = sorted(solution_cells(notebook))
     assert inside, "the chapter should have solutions with code"
     last_end = max(
-        i for i, c in enumerate(notebook["cells"]) if "{solution-end}" in "".join(c["source"])
+        i for i, c in enumerate(notebook["cells"]) if SOLUTION_END in "".join(c["source"])
     )
     assert all(index < last_end for index in inside)
     assert not any(c["cell_type"] == "code" for c in notebook["cells"][last_end:-1])

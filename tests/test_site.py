@@ -10,17 +10,22 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
+from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 from urllib.request import urlopen
 
 import pytest
+import yaml
 from browser import ROOT, SCREENSHOTS, chromium_browser
 from browser import missing as _missing
 
 HTML = ROOT / "_build" / "html"
 CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.ipynb"))
 # The story chapters (the first part of _toc.yml); each ends with exercises. The appendix has none.
-STORY = [name for name in CHAPTERS if name < "08"]
+STORY = [
+    Path(entry["file"]).name
+    for entry in yaml.safe_load((ROOT / "_toc.yml").read_text())["parts"][0]["chapters"]
+]
 PAGES = ["intro", *[f"chapters/{name}" for name in CHAPTERS], "bibliography"]
 
 
