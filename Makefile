@@ -16,11 +16,13 @@ SPHINX_BUILD := $(BIN)/sphinx-build -j 2 -W -n -T --keep-going -b html -c $(CONF
 # What the site is made of: a change to any of these rebuilds it (Sphinx then rereads only the
 # pages that changed); with none, `make book` does nothing at all.
 BOOK_SOURCES := $(wildcard *.md chapters/*.ipynb radon_utils/*.py data/*.csv) _toc.yml $(CONF_DIR)/conf.py
-.PHONY: help setup book test lint data sweep sweep-seeds sweep-map sweep-national sweep-crossover sweep-forms clean linkcheck bench strip
+.PHONY: help setup book test test-other-cpu lint data sweep sweep-seeds sweep-map sweep-national sweep-crossover sweep-forms clean linkcheck bench strip
 
 help:
 	@echo "make book   set up .venv, execute every chapter and build the HTML book"
-	@echo "make test   set up .venv and run every test (ruff, unit tests, every chapter under nbval)"
+	@echo "make test   set up .venv and run every test (ruff, unit tests, every chapter under nbval"
+	@echo "           on a simulated second processor, see make test-other-cpu)"
+	@echo "make test-other-cpu  the chapters and the sweep re-runs on a simulated generic processor"
 	@echo "make lint   ruff: lint and format check of the package, tests, benchmark and chapters"
 	@echo "make sweep  rerun the evidence behind every cross-seed claim (about 50 min): data/seed_sweep.csv"
 	@echo "           (both models, 20 seeds, 4 target_accept), data/map_sweep.csv, data/national_sweep.csv,"
@@ -59,9 +61,35 @@ book: $(HTML_STAMP)
 	@echo "The book is ready: open file://$(CURDIR)/_build/html/index.html"
 
 # Lint and format first (seconds, where the build takes minutes); then the browser check
-# (tests/test_site.py) reads the built book, so the tests build it before pytest runs.
+# (tests/test_site.py) reads the built book, so the tests build it before pytest runs. The build
+# has run every chapter on this processor (strictly: a failing assert fails it); nbval runs them
+# again on another one (test-other-cpu), which the sweep re-runs face too.
 test: lint $(HTML_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests
+	@$(MAKE) --no-print-directory test-other-cpu
+
+# Another processor, simulated: a seed gives the same draws only on the same kind of machine, so a
+# check that holds on one processor alone must fail here first. numba (nutpie's model) and
+# PyTensor's C code are compiled for a generic x86-64 (no AVX-512, no FMA), NumPy's AVX-512 loops
+# are switched off and OpenBLAS runs one thread: other roundings, as on another machine. The
+# compile caches are kept apart, the fit cache keys on all this (radon_utils/machine.py), and the
+# chapters' numbers go to _build/other-cpu/numbers, not over the build's.
+OTHER_CPU_DIR := $(CURDIR)/_build/other-cpu
+OTHER_CPU := NUMBA_CPU_NAME=generic OPENBLAS_NUM_THREADS=1 RADON_NUMBERS=$(OTHER_CPU_DIR)/numbers
+ifeq ($(shell uname -m),x86_64)
+OTHER_CPU += NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"
+OTHER_CPU += PYTENSOR_FLAGS="base_compiledir=$(OTHER_CPU_DIR)/pytensor,gcc__cxxflags=-march=x86-64 -mtune=generic"
+else
+OTHER_CPU += PYTENSOR_FLAGS="base_compiledir=$(OTHER_CPU_DIR)/pytensor"
+endif
+# The tests that re-run rows of the committed sweeps (tests/rerun_tolerance.py says how they compare).
+RERUN_TESTS := tests/test_sweep.py::test_rows_rerun_match_the_file \
+	tests/test_map_sweep.py::test_rows_rerun_match_the_file \
+	tests/test_national_sweep.py::test_a_row_rerun_matches_the_file \
+	tests/test_centering.py::test_a_crossover_row_rerun_matches_the_file \
+	tests/test_centering.py::test_a_minnesota_forms_row_rerun_matches_the_file
+test-other-cpu: $(STAMP)
+	env $(OTHER_CPU) $(BIN)/python -m pytest $(RERUN_TESTS) chapters
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,6 +1,6 @@
 """What the sweep commands share: reading a committed sweep file, the seed range of their command
 lines, refusing a row without its numbers, the rounding they store, and the one step that
-replaces a file only when every fit completed.
+replaces a file only when every fit completed, with the record of where it was computed beside it.
 
 Used by :mod:`radon_utils.sweep`, :mod:`radon_utils.map_sweep`, :mod:`radon_utils.national_sweep`
 and :mod:`radon_utils.centering_sweep`; nothing here fits a model.
@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from .data import find_file, write_csv
+from .machine import write_provenance
 
 __all__ = [
     "DIGITS",
@@ -98,7 +99,11 @@ def write_when_complete(
 ) -> None:
     """Write ``make_table()`` to ``out`` (beside, then renamed) only if it returns; if it raises,
     Ctrl-C included, say that ``out`` was not changed and re-raise. The step every sweep command
-    ends with; ``what`` names the sweep and ``rows`` its rows in the messages."""
+    ends with; ``what`` names the sweep and ``rows`` its rows in the messages.
+
+    Beside ``out`` goes the record of this machine, the versions, the date and the command line
+    (:func:`~radon_utils.machine.write_provenance`): a seed gives the file's numbers again only
+    where that record is the same."""
     start = time.perf_counter()
     try:
         table = make_table()
@@ -109,4 +114,5 @@ def write_when_complete(
         )
         raise
     write_csv(table, out)
+    write_provenance(out, " ".join(["python", *sys.orig_argv[1:]]))
     print(f"wrote {out}: {len(table)} {rows} in {time.perf_counter() - start:.0f} s")

@@ -5,10 +5,11 @@ non-centered one; each fit costs a compilation of several seconds.
 :func:`radon_utils.sampling.sample` stores every fit under a key made of everything that decides
 its draws: the model's log density and deterministics (their graph, data and coordinates), the
 sampler and its settings, the seed, a fingerprint of the source of ``radon_utils.sampling``
-(which ``sample`` puts in the settings it passes: this module does not know its callers) and the
-versions of the packages that sample. The same key gives the same draws (NUTS here is
-reproducible by seed), so a stored fit is exactly the fit that sampling again would give; change
-anything in that list and the key changes.
+(which ``sample`` puts in the settings it passes: this module does not know its callers), the
+versions of the packages that sample, and the processor and compiled kernels that round their
+arithmetic (:func:`radon_utils.machine.floating_point_environment`). The same key gives the same
+draws (NUTS here is reproducible by seed on one kind of machine), so a stored fit is exactly the
+fit that sampling again would give; change anything in that list and the key changes.
 
 Where: ``$RADON_FIT_CACHE`` if set (a folder, or ``0``/``off`` to keep nothing), else
 ``_build/fits`` in the repository (found by walking up from the working directory to
@@ -39,6 +40,8 @@ import pytensor
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant
 from pytensor.graph.traversal import ancestors
+
+from .machine import floating_point_environment
 
 __all__ = [
     "FIT_CACHE_ENV_VAR",
@@ -103,6 +106,7 @@ def fit_key(model: pm.Model, settings: Mapping[str, object]) -> str:
         "settings": sorted((k, repr(v)) for k, v in settings.items()),
         "versions": [(p, version(p)) for p in PACKAGES] + [("python", platform.python_version())],
         "machine": platform.machine(),
+        "floating_point": floating_point_environment(),
     }
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 

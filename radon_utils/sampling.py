@@ -97,8 +97,9 @@ def sample(
 
     Returns ArviZ ``InferenceData`` with ``posterior`` and ``sample_stats`` (including
     ``diverging``). nutpie prints no divergence warnings: count them from
-    ``idata.sample_stats.diverging``. The same ``seed`` gives the same draws; ``seed=None`` gives
-    new draws each time (never stored, never read back).
+    ``idata.sample_stats.diverging``. The same ``seed`` gives the same draws on the same kind of
+    machine with the same versions (:mod:`radon_utils.machine`); ``seed=None`` gives new draws
+    each time (never stored, never read back).
 
     A fit already made with the same model, settings and seed (in this or another chapter) is
     read back from disk instead of sampled again (see :mod:`radon_utils.fit_cache`); pass

@@ -1,15 +1,13 @@
 """What the tests of the sweep commands share: where the committed files are, a copy of one for a
-command to (not) replace, a stand-in for sampling that Ctrl-C can stop, and the two checks: a
-stopped command left the file as it was, a re-run matches the file."""
+command to (not) replace, a stand-in for sampling that Ctrl-C can stop, and the check that a
+stopped command left the file as it was. How a re-run must agree with a file: rerun_tolerance.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
-
-__all__ = ["ROOT", "copy_of", "fake_sample", "assert_left_as_it_was", "assert_rerun_matches"]
+__all__ = ["ROOT", "copy_of", "fake_sample", "assert_left_as_it_was"]
 
 #: The repository: the committed sweep files are ``ROOT / <module>.RELATIVE_PATH``.
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,17 +42,3 @@ def assert_left_as_it_was(out: Path, committed: Path, stderr: str) -> None:
     assert out.read_bytes() == committed.read_bytes()
     assert [p.name for p in out.parent.iterdir()] == [out.name], "no temporary file is left"
     assert f"{out} was not changed" in stderr
-
-
-def assert_rerun_matches(
-    rerun: pd.DataFrame, stored: pd.DataFrame, columns: list[str], timing: list[str]
-) -> None:
-    """Rows re-run match the file's, in order, in every column but the ``timing`` ones: the same
-    seed on the same kind of machine gives the same draws, so only the file's rounding differs."""
-    compared = [c for c in columns if c not in timing]
-    pd.testing.assert_frame_equal(
-        rerun[compared].reset_index(drop=True),
-        stored[compared].reset_index(drop=True),
-        rtol=1e-5,
-        check_dtype=False,
-    )

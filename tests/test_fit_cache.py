@@ -6,6 +6,7 @@ import arviz as az
 import numpy as np
 import pytest
 
+import radon_utils.fit_cache as fit_cache
 from radon_utils.fit_cache import (
     FIT_CACHE_ENV_VAR,
     cache_dir,
@@ -89,6 +90,14 @@ def test_the_key_changes_with_every_sampler_setting(centered, setting):
         else (0.95 if setting == "target_accept" else SETTINGS[setting] + 1)
     )
     assert fit_key(centered, changed) != fit_key(centered, SETTINGS)
+
+
+def test_the_key_changes_with_the_processor_and_its_kernels(centered, monkeypatch):
+    """A fit stored on one kind of machine is not read back as another's: its draws differ."""
+    here = fit_key(centered, SETTINGS)
+    other = fit_cache.floating_point_environment() | {"numba_target": "generic"}
+    monkeypatch.setattr(fit_cache, "floating_point_environment", lambda: other)
+    assert fit_key(centered, SETTINGS) != here
 
 
 def test_a_stored_fit_is_read_back_instead_of_fitting_again(centered, store):

@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-from sweep_helpers import ROOT, assert_left_as_it_was, assert_rerun_matches, copy_of, fake_sample
+from rerun_tolerance import BOOK_SAMPLING, assert_fitted, assert_rerun_agrees, spy_on
+from sweep_helpers import ROOT, assert_left_as_it_was, copy_of, fake_sample
 
 import radon_utils.sweep as sweep
 from radon_utils.sweep import (
@@ -45,15 +46,31 @@ def test_load_sweep_finds_the_committed_file_and_refuses_an_old_one(tmp_path):
         load_sweep(old)
 
 
-def test_rows_rerun_match_the_file(committed):
-    """One seed at the lowest and the highest target_accept, both parameterizations."""
+def test_rows_rerun_match_the_file(committed, monkeypatch):
+    """One seed at the lowest and the highest target_accept, both parameterizations: the same
+    fits as the file's, and numbers within the spread of the file's seeds
+    (tests/rerun_tolerance.py)."""
     seed, ladder = max(DEFAULT_SEEDS), [min(TARGET_ACCEPTS), max(TARGET_ACCEPTS)]
+    fits = spy_on(monkeypatch, sweep, "sample")
     rerun = run_sweep([seed], ladder)
-    key = ["seed", "parameterization", "target_accept"]
-    stored = committed[(committed["seed"] == seed) & committed["target_accept"].isin(ladder)]
-    rerun, stored = (t.sort_values(key) for t in (rerun, stored))
-    assert len(rerun) == len(stored) == 4
-    assert_rerun_matches(rerun, stored, COLUMNS, TIMING_COLUMNS)
+    assert len(rerun) == 4
+    assert_fitted(
+        fits,
+        (919, 85),
+        [
+            BOOK_SAMPLING | {"target_accept": ta, "seed": seed, "store_divergences": True}
+            for ta in rerun["target_accept"]
+        ],
+    )
+    assert_rerun_agrees(
+        rerun,
+        committed,
+        key=["seed", "parameterization", "target_accept"],
+        config=["parameterization", "target_accept"],
+        exact=["seed", "parameterization", "target_accept"],
+        not_compared=TIMING_COLUMNS,
+        empty_without_divergences=sweep.DIVERGENCE_COLUMNS,
+    )
 
 
 SUMMARY = {c: 1.0 for c in COLUMNS[3:]} | {"divergences": 3, "gradient_evaluations": 1000}

@@ -2,6 +2,7 @@
 write that happens only when the whole table was made."""
 
 import argparse
+import hashlib
 import math
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from radon_utils._sweep_common import (
     seed_range,
     write_when_complete,
 )
+from radon_utils.machine import floating_point_environment, package_versions, read_provenance
 
 
 def test_read_sweep_names_the_command_when_the_file_is_missing_or_old(tmp_path, monkeypatch):
@@ -67,6 +69,7 @@ def test_write_when_complete_writes_a_whole_table_or_nothing(tmp_path, capsys):
     with pytest.raises(KeyboardInterrupt):
         write_when_complete(stopped, out, "the test sweep", "fits")
     assert out.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.csv"], "no record of a stopped run"
     assert (
         f"the test sweep stopped before every one of its fits completed; {out} was not changed"
         in (capsys.readouterr().err)
@@ -74,3 +77,10 @@ def test_write_when_complete_writes_a_whole_table_or_nothing(tmp_path, capsys):
     write_when_complete(lambda: pd.DataFrame({"a": [1, 2]}), out, "the test sweep", "fits")
     assert out.read_text() == "a\n1\n2\n"
     assert f"wrote {out}: 2 fits in" in capsys.readouterr().out
+    record = read_provenance(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.csv", "sweep.provenance.json"]
+    assert record["file"] == "sweep.csv"
+    assert record["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert record["versions"] == package_versions()
+    assert record["environment"] == floating_point_environment()
+    assert record["command"].startswith("python ")
