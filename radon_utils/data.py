@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ._atomic import replace_file
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -174,17 +175,7 @@ def write_csv(table: pd.DataFrame, path: str | os.PathLike) -> None:
     The rows go to a temporary file beside ``path``, which then replaces it in one step: a reader
     never sees half a file, and an error or Ctrl-C while writing leaves ``path`` as it was.
     """
-    path = Path(path)
-    mode = path.stat().st_mode & 0o777 if path.is_file() else 0o644
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            table.to_csv(stream, index=False, lineterminator="\n")
-        os.chmod(temporary, mode)  # mkstemp makes the file private; keep the old file's permissions
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    replace_file(path, lambda stream: table.to_csv(stream, index=False, lineterminator="\n"))
 
 
 def county_index(data: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:

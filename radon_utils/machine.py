@@ -21,9 +21,10 @@ import hashlib
 import json
 import os
 import platform
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+from ._atomic import replace_file
 
 __all__ = [
     "VERSIONED_PACKAGES",
@@ -133,18 +134,10 @@ def provenance(sweep_file: str | os.PathLike, command: str) -> dict[str, object]
 
 
 def write_provenance(sweep_file: str | os.PathLike, command: str) -> Path:
-    """Write :func:`provenance` beside ``sweep_file`` (a temporary file, then renamed)."""
+    """Write :func:`provenance` beside ``sweep_file``, all or nothing."""
     out = provenance_path(sweep_file)
     text = json.dumps(provenance(sweep_file, command), indent=2) + "\n"
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    replace_file(out, lambda stream: stream.write(text))
     return out
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 from pathlib import Path
+
+from ._atomic import replace_file
 
 __all__ = [
     "KERNELSPEC",
@@ -110,14 +111,7 @@ def strip(path: str | os.PathLike) -> bool:
     text = json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
     if text == original:
         return False
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    replace_file(path, lambda stream: stream.write(text))
     return True
 
 

@@ -19,9 +19,10 @@ import json
 import math
 import numbers as _abc
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+
+from ._atomic import replace_file
 
 __all__ = ["NUMBERS_DIR_ENV_VAR", "ChapterNumbers", "numbers_dir", "read_numbers"]
 
@@ -141,13 +142,10 @@ def _show(name: str, value: object, spec: str | None) -> str:
 
 
 def _write_json(path: Path, content: Mapping[str, object]) -> None:
-    """Write to a temporary file beside ``path``, then rename: a reader never sees half a file."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(content, stream, indent=1, ensure_ascii=False)
-            stream.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write ``content`` to ``path`` all or nothing (:func:`~radon_utils._atomic.replace_file`)."""
+
+    def write(stream) -> None:
+        json.dump(content, stream, indent=1, ensure_ascii=False)
+        stream.write("\n")
+
+    replace_file(path, write)
