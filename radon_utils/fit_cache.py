@@ -6,10 +6,12 @@ non-centered one; each fit costs a compilation of several seconds.
 its draws: the model's log density and deterministics (their graph, data and coordinates), the
 sampler and its settings, the seed, a fingerprint of the source of ``radon_utils.sampling``
 (which ``sample`` puts in the settings it passes: this module does not know its callers), the
-versions of the packages that sample, and the processor and compiled kernels that round their
-arithmetic (:func:`radon_utils.machine.floating_point_environment`). The same key gives the same
-draws (NUTS here is reproducible by seed on one kind of machine), so a stored fit is exactly the
-fit that sampling again would give; change anything in that list and the key changes.
+versions of Python and of the packages that compute
+(:func:`radon_utils.machine.package_versions`), and the processor and compiled kernels that
+round their arithmetic (:func:`radon_utils.machine.floating_point_environment`). The same key
+gives the same draws (NUTS here is reproducible by seed on one kind of machine), so a stored fit
+is exactly the fit that sampling again would give; change anything in that list and the key
+changes.
 
 Where: ``$RADON_FIT_CACHE`` if set (a folder, or ``0``/``off`` to keep nothing), else
 ``_build/fits`` in the repository (found by walking up from the working directory to
@@ -27,10 +29,8 @@ import io
 import logging
 import os
 import pickle
-import platform
 import tempfile
 from collections.abc import Callable, Mapping
-from importlib.metadata import version
 from pathlib import Path
 
 import arviz as az
@@ -41,12 +41,11 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant
 from pytensor.graph.traversal import ancestors
 
-from .machine import floating_point_environment
+from .machine import floating_point_environment, package_versions
 
 __all__ = [
     "FIT_CACHE_ENV_VAR",
     "OFF",
-    "PACKAGES",
     "cache_dir",
     "model_fingerprint",
     "fit_key",
@@ -56,8 +55,6 @@ __all__ = [
 #: Environment variable naming the folder; ``0``, ``off``, ``false`` or ``no`` turn the cache off.
 FIT_CACHE_ENV_VAR = "RADON_FIT_CACHE"
 OFF = ("0", "off", "false", "no")
-#: The packages whose version is part of every key.
-PACKAGES = ("pymc", "pytensor", "nutpie", "numba", "numpy", "arviz", "xarray")
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +101,7 @@ def fit_key(model: pm.Model, settings: Mapping[str, object]) -> str:
     parts = {
         "model": model_fingerprint(model),
         "settings": sorted((k, repr(v)) for k, v in settings.items()),
-        "versions": [(p, version(p)) for p in PACKAGES] + [("python", platform.python_version())],
-        "machine": platform.machine(),
+        "versions": package_versions(),
         "floating_point": floating_point_environment(),
     }
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
