@@ -194,30 +194,40 @@ def _spread(
     return math.sqrt(squares / degrees)
 
 
+def _stored_row(committed: pd.DataFrame, new: pd.Series, key: list[str]) -> tuple[pd.Series, str]:
+    """The one committed row with ``new``'s ``key`` (an empty key cell matches an empty one), and
+    the key in words for the messages."""
+    same = pd.Series(True, index=committed.index)
+    for k in key:
+        column = committed[k]
+        same &= column.isna() if pd.isna(new[k]) else (column == new[k]).fillna(False)
+    where = ", ".join(f"{k} {new[k]}" for k in key if not pd.isna(new[k]))
+    assert same.sum() == 1, f"the file has {same.sum()} rows for {where}"
+    return committed[same].iloc[0], where
+
+
 def assert_rerun_agrees(
     rerun: pd.DataFrame,
     committed: pd.DataFrame,
     *,
     key: list[str],
-    config: list[str],
-    exact: Iterable[str],
     not_compared: Iterable[str],
+    exact: Iterable[str] = (),
     empty_without_divergences: Iterable[str] = (),
     pool_by: list[str] | None = None,
 ) -> None:
     """Each row of ``rerun`` agrees with the committed row of the same ``key`` as the module's
-    docstring says: the ``exact`` columns equal, every other column but ``not_compared`` within
-    :data:`SPREAD_FACTOR` sds over the committed rows of the same ``config`` (pooled over
-    ``pool_by`` when they are few). Every disagreement is listed, not only the first."""
+    docstring says: its ``key`` (found in the file) and the ``exact`` columns equal, every other
+    column but ``not_compared`` within :data:`SPREAD_FACTOR` sds over the committed rows of the
+    same configuration, the ``key`` but the seed (pooled over ``pool_by`` when they are few).
+    Every disagreement is listed, not only the first."""
     exact, skipped = list(exact), set(not_compared)
+    config = [k for k in key if k != "seed"]
     may_be_empty = set(empty_without_divergences)
-    compared = [c for c in committed.columns if c not in skipped and c not in exact]
+    compared = [c for c in committed.columns if c not in {*skipped, *exact, *key}]
     failures = []
     for _, new in rerun.iterrows():
-        match = (committed[key] == new[key]).all(axis=1)
-        assert match.sum() == 1, f"the file has {match.sum()} rows for {dict(new[key])}"
-        old = committed[match].iloc[0]
-        where = ", ".join(f"{k} {new[k]}" for k in key)
+        old, where = _stored_row(committed, new, key)
         for column in exact:
             same = (pd.isna(new[column]) and pd.isna(old[column])) or new[column] == old[column]
             if not same:
@@ -288,10 +298,7 @@ def assert_map_rerun_agrees(rerun: pd.DataFrame, committed: pd.DataFrame, key: l
     ]
     top = float(nc["log_density"].max())
     for _, new in rerun.iterrows():
-        match = (committed[key].fillna(-1) == new[key].fillna(-1)).all(axis=1)
-        assert match.sum() == 1, f"the file has {match.sum()} rows for {dict(new[key])}"
-        old = committed[match].iloc[0]
-        where = ", ".join(f"{k} {new[k]}" for k in key if not pd.isna(new[k]))
+        old, where = _stored_row(committed, new, key)
         if new["kind"] == "sample from MAP":
             if new["iterations"] != old["iterations"]:
                 failures.append(f"{where}: {new['iterations']} iterations, not {old['iterations']}")

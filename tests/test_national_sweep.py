@@ -61,8 +61,6 @@ def test_a_row_rerun_matches_the_file(committed, monkeypatch):
         rerun,
         committed,
         key=["seed", "parameterization"],
-        config=["parameterization"],
-        exact=["seed", "parameterization"],
         not_compared=TIMING_COLUMNS,
     )
 

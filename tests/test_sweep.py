@@ -66,8 +66,6 @@ def test_rows_rerun_match_the_file(committed, monkeypatch):
         rerun,
         committed,
         key=["seed", "parameterization", "target_accept"],
-        config=["parameterization", "target_accept"],
-        exact=["seed", "parameterization", "target_accept"],
         not_compared=TIMING_COLUMNS,
         empty_without_divergences=sweep.DIVERGENCE_COLUMNS,
     )
